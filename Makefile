@@ -1,0 +1,35 @@
+# Quick start: `make run` (demo on SQLite) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench migrate clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	@touch $(STAMP)
+
+.env:
+	@$(PY) -c 'import secrets; print("SECRET_KEY=" + secrets.token_urlsafe(50)); print("DEMO_PASSWORD=" + secrets.token_urlsafe(12))' > .env
+	@echo "Wrote .env with a new SECRET_KEY and demo password."
+
+run: install .env
+	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py migrate --noinput
+	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py demo_setup
+	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py serve 127.0.0.1:8000
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/run.py $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* db.sqlite3*

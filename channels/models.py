@@ -1,0 +1,138 @@
+import base64
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from events.models import EventType, Source
+
+SECRET_PREFIX = "whsec_"
+MAX_TIMEOUT_S = 30  # hard upper bound (seed 004); WEBHOOKS_TIMEOUT_S may lower it
+
+
+def generate_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` + base64 of 24 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def default_timeout() -> int:
+    return settings.WEBHOOKS_TIMEOUT_S
+
+
+class ChannelKind(models.TextChoices):
+    POSTBACK = "postback", "Postback (signed HTTP POST)"
+    EMAIL = "email", "Email"
+    SLACK = "slack", "Slack incoming webhook"
+
+
+class Channel(models.Model):
+    """A destination for events. Per-kind rules are checked in ``clean()``."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=ChannelKind.choices, default=ChannelKind.POSTBACK)
+    url = models.URLField(max_length=2000, blank=True, help_text="Postback or Slack incoming-webhook URL.")
+    email_to = models.CharField(
+        max_length=1000, blank=True, help_text="Email channels: comma-separated recipient addresses."
+    )
+    secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    headers = models.JSONField(default=dict, blank=True, help_text="Extra HTTP headers sent with each postback.")
+    timeout = models.PositiveSmallIntegerField(
+        default=default_timeout,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT_S)],
+        help_text="Seconds to wait for the endpoint's answer.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        permissions = [
+            ("send_test_event", "Can send a test event to a channel"),
+            ("reveal_secret", "Can reveal a channel's signing secret"),
+            ("rotate_secret", "Can rotate a channel's signing secret"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ChannelKind.values), name="channel_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(timeout__gte=1) & Q(timeout__lte=MAX_TIMEOUT_S), name="channel_timeout_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[ChannelKind.POSTBACK, ChannelKind.SLACK]) | ~Q(url=""),
+                name="channel_url_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=ChannelKind.EMAIL) | ~Q(email_to=""), name="channel_email_to_required"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=ChannelKind.POSTBACK) | Q(secret__startswith=SECRET_PREFIX),
+                name="channel_postback_has_secret",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from channels.validation import validate_channel
+
+        validate_channel(self)
+
+    def save(self, *args, **kwargs):
+        if self.kind == ChannelKind.POSTBACK and not self.secret:
+            self.secret = generate_secret()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_postback(self) -> bool:
+        return self.kind == ChannelKind.POSTBACK
+
+
+class Subscription(models.Model):
+    """A channel attached to an event type, for a non-empty subset of sources."""
+
+    event_type = models.ForeignKey(EventType, on_delete=models.CASCADE, related_name="subscriptions")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="subscriptions")
+    source_admin = models.BooleanField("Admin", default=True)
+    source_shop = models.BooleanField("Shop", default=True)
+    source_funnel = models.BooleanField("Funnel", default=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event_type_id", "channel_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event_type", "channel"], name="subscription_unique_type_channel"),
+            models.CheckConstraint(
+                condition=Q(source_admin=True) | Q(source_shop=True) | Q(source_funnel=True),
+                name="subscription_sources_not_empty",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type_id} → {self.channel}"
+
+    @property
+    def sources(self) -> list[str]:
+        return [s for s in Source.values if getattr(self, f"source_{s}")]
+
+    @sources.setter
+    def sources(self, values) -> None:
+        values = set(values)
+        for s in Source.values:
+            setattr(self, f"source_{s}", s in values)
+
+    @staticmethod
+    def source_field(source: str) -> str:
+        """Name of the boolean column for ``source`` (for queries)."""
+        return f"source_{Source(source).value}"
+
+    def clean(self):
+        from channels.validation import validate_subscription
+
+        validate_subscription(self)

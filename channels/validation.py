@@ -1,0 +1,112 @@
+"""Validation of channels and subscriptions, shared by model forms, the admin and the API.
+
+Each function raises ``django.core.exceptions.ValidationError`` keyed by field name.
+"""
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+from events.models import Source
+
+# Headers a channel's custom headers may not set: the envelope's own.
+RESERVED_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-length",
+        "user-agent",
+        "host",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "transfer-encoding",
+        "connection",
+    }
+)
+HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+MAX_HEADERS = 20
+
+
+def validate_headers(headers) -> None:
+    if not isinstance(headers, dict):
+        raise ValidationError({"headers": "Headers must be an object of header name to value."})
+    if len(headers) > MAX_HEADERS:
+        raise ValidationError({"headers": f"At most {MAX_HEADERS} custom headers."})
+    for name, value in headers.items():
+        if not isinstance(name, str) or not HEADER_NAME_RE.match(name) or len(name) > 100:
+            raise ValidationError({"headers": f"Invalid header name {name!r}."})
+        if name.lower() in RESERVED_HEADERS:
+            raise ValidationError({"headers": f"Header {name!r} is set by the service and cannot be overridden."})
+        if not isinstance(value, str):
+            raise ValidationError({"headers": f"Value of header {name!r} must be a string."})
+        if any(c in value for c in "\r\n\x00") or len(value) > 2000:
+            raise ValidationError({"headers": f"Value of header {name!r} contains CR, LF or NUL, or is too long."})
+
+
+def validate_target(url: str, field: str = "url") -> None:
+    """http(s) only, and (unless allowed by settings) not an internal address."""
+    from channels.ssrf import BlockedTarget, vet_url
+
+    try:
+        vet_url(url)
+    except BlockedTarget as exc:
+        raise ValidationError({field: str(exc)}) from exc
+
+
+def validate_channel(channel) -> None:
+    from channels.models import ChannelKind
+
+    errors = {}
+    if channel.kind in (ChannelKind.POSTBACK, ChannelKind.SLACK):
+        if not channel.url:
+            errors["url"] = "A URL is required for this kind of channel."
+        else:
+            try:
+                validate_target(channel.url)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    if channel.kind == ChannelKind.EMAIL:
+        addresses = [a.strip() for a in (channel.email_to or "").split(",") if a.strip()]
+        if not addresses:
+            errors["email_to"] = "At least one recipient address is required."
+        else:
+            validator = EmailValidator()
+            for address in addresses:
+                try:
+                    validator(address)
+                except ValidationError:
+                    errors["email_to"] = f"{address!r} is not a valid email address."
+                    break
+    try:
+        validate_headers(channel.headers or {})
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if channel.timeout is not None and not 1 <= channel.timeout <= settings.WEBHOOKS_TIMEOUT_S:
+        errors["timeout"] = f"Timeout must be between 1 and {settings.WEBHOOKS_TIMEOUT_S} seconds."
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_sources(sources) -> list[str]:
+    """A non-empty list of known sources, deduplicated in catalogue order."""
+    if not isinstance(sources, (list, tuple, set)) or not sources:
+        raise ValidationError({"sources": "Choose at least one source (admin, shop, funnel)."})
+    unknown = [s for s in sources if s not in Source.values]
+    if unknown:
+        raise ValidationError({"sources": f"Unknown source(s): {', '.join(map(str, unknown))}."})
+    return [s for s in Source.values if s in set(sources)]
+
+
+def validate_subscription(subscription) -> None:
+    errors = {}
+    if not (subscription.source_admin or subscription.source_shop or subscription.source_funnel):
+        errors["sources"] = "Choose at least one source (admin, shop, funnel)."
+    if subscription.event_type_id and subscription.channel_id:
+        if subscription.event_type.postback_only and not subscription.channel.is_postback:
+            errors["channel"] = (
+                f"Event type {subscription.event_type_id} can only be sent to postback channels."
+            )
+    if errors:
+        raise ValidationError(errors)

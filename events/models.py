@@ -1,0 +1,74 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Source(models.TextChoices):
+    """Where something happened (seed 004): every event has exactly one."""
+
+    ADMIN = "admin", "Admin"
+    SHOP = "shop", "Shop"
+    FUNNEL = "funnel", "Funnel"
+
+
+class Availability(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    ON_DEMAND = "on_demand", "On demand"
+
+
+class EventType(models.Model):
+    """One entry of the event catalogue; ``enabled`` is the staff toggle."""
+
+    key = models.CharField(max_length=100, primary_key=True, help_text="Dotted technical identifier, e.g. order.completed")
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=100, db_index=True)
+    description = models.TextField(blank=True)
+    availability = models.CharField(max_length=20, choices=Availability.choices, default=Availability.STANDARD)
+    enabled = models.BooleanField(default=False)
+    manual_retry = models.BooleanField(default=False, help_text="Failed postbacks of this type may be retried by hand.")
+    postback_only = models.BooleanField(default=False, help_text="May only be attached to postback channels.")
+    example_payload = models.JSONField(default=dict, blank=True)
+    payload_schema = models.JSONField(null=True, blank=True, help_text="Optional JSON Schema the payload must satisfy.")
+    position = models.PositiveIntegerField(default=0, help_text="Order within the catalogue.")
+
+    class Meta:
+        ordering = ["position", "key"]
+        permissions = [("enable_on_demand", "Can switch on on-demand event types")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(availability__in=Availability.values), name="eventtype_availability_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class Event(models.Model):
+    """One occurrence of an event type. The payload is stored once, here."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.ForeignKey(EventType, on_delete=models.PROTECT, related_name="events")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    payload = models.JSONField(default=dict)
+    order_ref = models.CharField(max_length=100, blank=True, default="")
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="event_source_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["order_ref", "-created_at"], name="event_order_ref_idx", condition=~Q(order_ref="")),
+            models.Index(fields=["type", "-created_at"], name="event_type_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.type_id} {self.id}"

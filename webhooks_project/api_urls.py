@@ -1,0 +1,3 @@
+"""REST API routes (/api/v1/, schema, docs). Filled in by the API work."""
+
+urlpatterns = []

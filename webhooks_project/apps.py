@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WebhooksProjectConfig(AppConfig):
+    name = "webhooks_project"
+    verbose_name = "Postbacks"

@@ -1,0 +1,68 @@
+"""Create the demo login, channels and subscriptions (idempotent). Used by ``make run``."""
+
+import os
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from channels.models import Channel, ChannelKind, Subscription
+from events.models import EventType
+
+DEMO_USERNAME = "demo"
+DEMO_RECEIVER_URL = "http://127.0.0.1:8000/demo/receiver/"
+DEMO_SLACK_URL = "http://127.0.0.1:8000/demo/slack/"
+
+# (event type, channel name, sources)
+DEMO_SUBSCRIPTIONS = [
+    ("order.completed", "Demo receiver", ["admin", "shop", "funnel"]),
+    ("transaction.approved", "Demo receiver", ["shop", "funnel"]),
+    ("transaction.declined", "Demo receiver", ["shop", "funnel"]),
+    ("refund.applied", "Demo receiver", ["admin", "shop", "funnel"]),
+    ("customer.created", "Demo receiver", ["admin", "shop", "funnel"]),
+    ("order.completed", "Sales team (email)", ["shop"]),
+    ("contact.created", "Team chat (Slack)", ["funnel"]),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo superuser, channels and subscriptions; print the login."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        password = os.environ.get("DEMO_PASSWORD") or "demo-password-change-me"
+        User = get_user_model()
+        user, _ = User.objects.get_or_create(
+            username=DEMO_USERNAME, defaults={"email": "demo@example.com", "is_staff": True, "is_superuser": True}
+        )
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.set_password(password)
+        user.save()
+
+        channels = {
+            "Demo receiver": dict(kind=ChannelKind.POSTBACK, url=DEMO_RECEIVER_URL, timeout=10),
+            "Sales team (email)": dict(kind=ChannelKind.EMAIL, email_to="sales@example.com"),
+            "Team chat (Slack)": dict(kind=ChannelKind.SLACK, url=DEMO_SLACK_URL),
+        }
+        by_name = {}
+        for name, fields in channels.items():
+            channel = Channel.objects.filter(name=name).first() or Channel(name=name, **fields)
+            channel.save()
+            by_name[name] = channel
+
+        for key, channel_name, sources in DEMO_SUBSCRIPTIONS:
+            event_type = EventType.objects.get(key=key)
+            if not event_type.enabled:
+                event_type.enabled = True
+                event_type.save(update_fields=["enabled"])
+            sub, _ = Subscription.objects.get_or_create(event_type=event_type, channel=by_name[channel_name])
+            sub.sources = sources
+            sub.save()
+
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\n  Admin:    http://127.0.0.1:8000/admin/\n"
+                f"  Login:    {DEMO_USERNAME} / {password}\n"
+                "  API docs: http://127.0.0.1:8000/api/docs/\n"
+            )
+        )

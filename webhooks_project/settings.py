@@ -1,0 +1,195 @@
+"""Settings, read from the environment (django-environ).
+
+Defaults give the embedded run: an SQLite file in the project and django-q2's ORM
+broker. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = "0.1.0"
+
+env = environ.Env()
+# ENV_FILE points elsewhere (or at nothing) to keep a local .env out, e.g. in tests.
+environ.Env.read_env(env.str("ENV_FILE", default=str(BASE_DIR / ".env")), overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it in the environment or in .env "
+            "(`make run` generates one), or run with DEBUG=true for development."
+        )
+    SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "webhooks_project",
+    "events",
+    "channels",
+    "deliveries",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "webhooks_project.urls"
+WSGI_APPLICATION = "webhooks_project.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+# SQLite is opened so that the web process and several qcluster processes can
+# write at once: WAL journal, writers take the lock at BEGIN (IMMEDIATE) instead
+# of failing on upgrade, and a busy timeout instead of "database is locked".
+SQLITE_PATH = BASE_DIR / "db.sqlite3"
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL;"
+                "PRAGMA synchronous=NORMAL;"
+                "PRAGMA busy_timeout=30000;"
+            ),
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="postbacks@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Webhooks (SPEC section 9) ---------------------------------------------
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOKS_MAX_RETRIES = env.int("WEBHOOKS_MAX_RETRIES", default=3)
+WEBHOOKS_RETRY_DELAYS = [int(s) for s in env.list("WEBHOOKS_RETRY_DELAYS", default=["30", "120", "600"])]
+WEBHOOKS_TIMEOUT_S = env.int("WEBHOOKS_TIMEOUT_S", default=30)
+WEBHOOKS_MAX_PAYLOAD_BYTES = env.int("WEBHOOKS_MAX_PAYLOAD_BYTES", default=262144)
+WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
+WEBHOOKS_USER_AGENT = f"Postbacks/{VERSION} (+https://github.com/postbacks)"
+
+if WEBHOOKS_MAX_RETRIES < 0:
+    raise ImproperlyConfigured("WEBHOOKS_MAX_RETRIES must be 0 or more")
+if not 1 <= WEBHOOKS_TIMEOUT_S <= 30:
+    raise ImproperlyConfigured("WEBHOOKS_TIMEOUT_S must be between 1 and 30 seconds")
+if any(d < 0 for d in WEBHOOKS_RETRY_DELAYS) or not WEBHOOKS_RETRY_DELAYS:
+    raise ImproperlyConfigured("WEBHOOKS_RETRY_DELAYS must be a comma-separated list of seconds >= 0")
+if WEBHOOKS_MAX_PAYLOAD_BYTES < 1:
+    raise ImproperlyConfigured("WEBHOOKS_MAX_PAYLOAD_BYTES must be positive")
+if WEBHOOKS_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("WEBHOOKS_RETENTION_DAYS must be at least 1")
+
+# --- django-q2 --------------------------------------------------------------
+# Retry logic lives in our own tables (deliveries.next_attempt_at), so the
+# cluster never re-runs a job by itself: max_attempts=1, failures acknowledged,
+# and `retry` above `timeout` so a slow job is not handed out twice.
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": env.str("Q_CLUSTER_NAME", default="postbacks"),
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 90,
+    "retry": 120,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "save_limit": -1,
+    "catch_up": False,
+    "poll": 0.1,
+    "label": "Task queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+
+# --- REST framework ----------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "rest_framework.permissions.DjangoModelPermissions",
+    ],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/min")},
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Postbacks API",
+    "DESCRIPTION": "Manage event types, channels and subscriptions, ingest events, inspect and retry deliveries.",
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}

@@ -1,0 +1,20 @@
+"""Settings for the test suite: the real settings, with test-friendly defaults.
+
+Values are put into the environment before the real settings read it, so that
+subprocesses a test starts (qcluster, gunicorn) inherit the same configuration.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-insecure-secret-key")
+os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
+
+from .settings import *  # noqa: E402,F401,F403
+from .settings import BASE_DIR, DATABASES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# A file, not ":memory:", so that qcluster subprocesses share the test database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
