@@ -72,3 +72,22 @@ class Event(models.Model):
 
     def __str__(self):
         return f"{self.type_id} {self.id}"
+
+
+class Order(models.Model):
+    """An order that events refer to (by ``Event.order_ref``), kept by ``emit``.
+
+    A table of its own so the Orders view lists orders newest first with an index,
+    instead of grouping millions of events.
+    """
+
+    ref = models.CharField(max_length=100, unique=True)
+    first_event_at = models.DateTimeField()
+    last_event_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-last_event_at", "-id"]
+        indexes = [models.Index(fields=["-last_event_at", "-id"], name="order_last_event_idx")]
+
+    def __str__(self):
+        return self.ref
