@@ -1,11 +1,201 @@
-from django.contrib import admin
+"""The delivery log: read-only, filterable, fast on millions of rows, with manual retry.
 
-from deliveries.models import Delivery
+Log admins are read-only (``django_q/admin.py``): no add, every field read-only, an
+action to resubmit. The retry itself is the engine's ``request_manual_retry``; this
+module only asks it and reports what it said.
+"""
+
+from collections import Counter
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from deliveries.models import Attempt, Delivery, DeliveryStatus
+from events.models import Source
+from webhooks_project.admin import EstimatedCountPaginator
+
+# "Retry selected" looks at no more than this many rows in one go.
+RETRY_BATCH_LIMIT = 500
+
+
+def retry_deliveries(modeladmin, request, deliveries) -> tuple[int, Counter]:
+    """Ask for a manual retry of each delivery; report how many were queued and why others were skipped."""
+    from deliveries.exceptions import RetryRefused
+    from deliveries.services import request_manual_retry, retry_refusal_reason
+
+    queued = 0
+    skipped: Counter = Counter()
+    for delivery in list(deliveries[:RETRY_BATCH_LIMIT]):
+        reason = retry_refusal_reason(delivery=delivery, user=request.user)
+        if reason is None:
+            try:
+                request_manual_retry(delivery=delivery, user=request.user)
+            except RetryRefused as exc:  # changed under our feet, e.g. retried by someone else
+                reason = str(exc)
+        if reason is None:
+            queued += 1
+            modeladmin.log_change(request, delivery, "Manual retry requested.")
+        else:
+            skipped[reason] += 1
+    if queued:
+        modeladmin.message_user(
+            request, f"Retry requested for {queued} deliver{'y' if queued == 1 else 'ies'}.", messages.SUCCESS
+        )
+    if skipped:
+        details = "; ".join(f"{n} × {reason}" for reason, n in skipped.most_common())
+        modeladmin.message_user(request, f"Skipped {sum(skipped.values())}: {details}", messages.WARNING)
+    if not queued and not skipped:
+        modeladmin.message_user(request, "Nothing to retry.", messages.INFO)
+    return queued, skipped
+
+
+class SourceFilter(admin.SimpleListFilter):
+    title = "source"
+    parameter_name = "source"
+
+    def lookups(self, request, model_admin):
+        return Source.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(source=self.value()) if self.value() else queryset
+
+
+class AttemptInline(admin.StackedInline):
+    model = Attempt
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    ordering = ["number"]
+    fields = [
+        ("number", "trigger", "triggered_by", "started_at", "duration_ms"),
+        ("response_status", "error", "error_detail"),
+        "request_url",
+        "request_headers",
+        "request_body",
+        "response_headers",
+        "response_body",
+    ]
+    readonly_fields = [f for row in fields for f in (row if isinstance(row, tuple) else (row,))]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("triggered_by")
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ["id", "event_type", "channel", "status", "attempt_count", "next_attempt_at"]
-    list_filter = ["status"]
-    raw_id_fields = ["event", "subscription", "channel"]
+    list_display = [
+        "id",
+        "created_at",
+        "event_type_key",
+        "source",
+        "channel",
+        "status_badge",
+        "attempt_count",
+        "last_response_status",
+        "order_link",
+    ]
+    list_display_links = ["id"]
+    # Plain related filters list the catalogue and the channels (small tables); no facets, no DISTINCT over deliveries.
+    list_filter = ["status", "event_type", "channel", SourceFilter, ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["channel", "event"]
+    search_fields = ["=id", "=event__id", "=event__order_ref"]
+    search_help_text = "Delivery id, event id or order reference (exact)."
+    ordering = ["-id"]
+    sortable_by = []
+    paginator = EstimatedCountPaginator
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 50
+    actions = ["retry_selected"]
+    inlines = [AttemptInline]
+    fields = [
+        ("event", "event_type", "source"),
+        ("channel", "subscription"),
+        ("status", "attempt_count", "automatic_attempts"),
+        ("next_attempt_at", "pending_trigger", "requested_by"),
+        ("last_error", "last_response_status"),
+        "failure_reason",
+        ("created_at", "updated_at", "completed_at"),
+    ]
+    readonly_fields = [f for row in fields for f in (row if isinstance(row, tuple) else (row,))]
+
+    def get_queryset(self, request):
+        # The event's payload can be large and is not shown in the list.
+        return super().get_queryset(request).defer("event__payload")
+
+    # --- read-only log -----------------------------------------------------
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("deliveries.retry_delivery")
+
+    # --- columns -------------------------------------------------------------
+
+    @admin.display(description="event type")
+    def event_type_key(self, delivery):
+        return delivery.event_type_id
+
+    @admin.display(description="status")
+    def status_badge(self, delivery):
+        return format_html('<span class="status-badge status-{}">{}</span>', delivery.status, delivery.get_status_display())
+
+    @admin.display(description="order")
+    def order_link(self, delivery):
+        ref = delivery.event.order_ref
+        if not ref:
+            return "-"
+        url = reverse("admin:events_order_changelist") + "?q=" + ref
+        return format_html('<a href="{}">{}</a>', url, ref)
+
+    # --- retry ---------------------------------------------------------------
+
+    @admin.action(description="Retry selected failed deliveries", permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        retry_deliveries(self, request, queryset.select_related("event_type", "channel").order_by("-id"))
+
+    def get_urls(self):
+        return [
+            path("<int:delivery_id>/retry/", self.admin_site.admin_view(self.retry_view), name="deliveries_delivery_retry"),
+            *super().get_urls(),
+        ]
+
+    def retry_view(self, request, delivery_id):
+        """The Retry button of the order and delivery pages. Goes back to ``next`` when it is one of ours."""
+        if not self.has_retry_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        delivery = get_object_or_404(Delivery.objects.select_related("event_type", "channel"), pk=delivery_id)
+        retry_deliveries(self, request, Delivery.objects.filter(pk=delivery.pk).select_related("event_type", "channel"))
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            next_url = reverse("admin:deliveries_delivery_change", args=[delivery.pk])
+        return HttpResponseRedirect(next_url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["can_retry"] = self.has_retry_permission(request)
+        delivery = Delivery.objects.select_related("event_type").filter(pk=object_id if str(object_id).isdigit() else None).first()
+        extra_context["retry_allowed"] = bool(
+            delivery and delivery.status == DeliveryStatus.FAILED and delivery.event_type.manual_retry
+        )
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -1,0 +1,127 @@
+"""Reads about deliveries for the staff pages: the dashboard and the channel pages.
+
+Every function runs one query (or a fixed few), bounded by an indexed time range or a
+LIMIT, so none of them grows with the size of the delivery table.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Q
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from deliveries.models import Attempt, Delivery, DeliveryStatus
+
+TEST_EVENT_TYPE = "test"
+
+RECENT = timedelta(hours=24)
+
+
+@dataclass
+class HourOutcome:
+    hour: datetime
+    succeeded: int = 0
+    failed: int = 0
+    in_progress: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed + self.in_progress
+
+
+def hourly_outcomes(*, now: datetime | None = None, hours: int = 24) -> list[HourOutcome]:
+    """Deliveries created in each of the last ``hours`` hours, by outcome (oldest hour first)."""
+    now = now or timezone.now()
+    current_hour = now.replace(minute=0, second=0, microsecond=0)
+    first_hour = current_hour - timedelta(hours=hours - 1)
+    buckets = {first_hour + timedelta(hours=i): HourOutcome(first_hour + timedelta(hours=i)) for i in range(hours)}
+    rows = (
+        Delivery.objects.filter(created_at__gte=first_hour)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        bucket = buckets.get(row["hour"])
+        if bucket is None:  # clock skew: a row from the future
+            continue
+        if row["status"] == DeliveryStatus.SUCCEEDED:
+            bucket.succeeded += row["n"]
+        elif row["status"] == DeliveryStatus.FAILED:
+            bucket.failed += row["n"]
+        else:
+            bucket.in_progress += row["n"]
+    return list(buckets.values())
+
+
+@dataclass
+class ChannelHealth:
+    channel_id: int
+    succeeded: int = 0
+    failed: int = 0
+    in_progress: int = 0
+    last_failure_at: datetime | None = None
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def success_rate(self) -> float | None:
+        """Share of finished deliveries that succeeded, or None when none finished."""
+        return self.succeeded / self.finished if self.finished else None
+
+
+def channel_health(*, channel_ids=None, since: datetime | None = None) -> dict[int, ChannelHealth]:
+    """Per channel, deliveries created since ``since`` (default: the last 24 h) by outcome.
+
+    One grouped query over the indexed ``created_at`` range.
+    """
+    since = since or timezone.now() - RECENT
+    queryset = Delivery.objects.filter(created_at__gte=since)
+    if channel_ids is not None:
+        queryset = queryset.filter(channel_id__in=list(channel_ids))
+    rows = (
+        queryset.values("channel_id")
+        .annotate(
+            succeeded=Count("id", filter=Q(status=DeliveryStatus.SUCCEEDED)),
+            failed=Count("id", filter=Q(status=DeliveryStatus.FAILED)),
+            in_progress=Count("id", filter=Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING])),
+            last_failure_at=Max("updated_at", filter=Q(status=DeliveryStatus.FAILED)),
+        )
+        .order_by()
+    )
+    return {row["channel_id"]: ChannelHealth(**row) for row in rows}
+
+
+def failed_awaiting_human(*, limit: int = 10):
+    """The newest failed deliveries a person can retry (their type allows a manual retry)."""
+    return (
+        Delivery.objects.filter(status=DeliveryStatus.FAILED, event_type__manual_retry=True)
+        .select_related("channel", "event_type", "event")
+        .order_by("-id")[:limit]
+    )
+
+
+def last_failure_of(*, channel) -> Delivery | None:
+    return (
+        Delivery.objects.filter(channel=channel, status=DeliveryStatus.FAILED)
+        .select_related("event_type")
+        .order_by("-id")
+        .first()
+    )
+
+
+def recent_tests_of(*, channel, limit: int = 5):
+    """The latest test sends to ``channel``, newest first (their attempts carry the outcome).
+
+    Found through the (event_type, -id) index: test deliveries are few.
+    """
+    delivery_ids = list(
+        Delivery.objects.filter(event_type_id=TEST_EVENT_TYPE, channel=channel)
+        .order_by("-id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return Attempt.objects.filter(delivery_id__in=delivery_ids).select_related("triggered_by").order_by("-id")

@@ -1,0 +1,41 @@
+// Progressive enhancement of the System notifications switches: the form still works
+// without JavaScript (POST, then redirect back); with it, the page does not reload.
+(function () {
+  "use strict";
+  function wire(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector(".switch");
+      var input = form.querySelector("input[name=enabled]");
+      var label = form.querySelector(".switch-label");
+      var error = form.querySelector(".switch-error");
+      button.disabled = true;
+      error.textContent = "";
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "Accept": "application/json" },
+        credentials: "same-origin",
+      })
+        .then(function (response) {
+          return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+        })
+        .then(function (result) {
+          if (!result.ok) { throw new Error(result.data.error || "Could not switch."); }
+          var on = result.data.enabled;
+          button.setAttribute("aria-checked", on ? "true" : "false");
+          input.value = on ? "off" : "on";
+          if (label) { label.textContent = on ? "On" : "Off"; }
+          form.closest("[data-event-type]").dataset.enabled = on ? "true" : "false";
+        })
+        .catch(function (err) { error.textContent = err.message || "Could not switch."; })
+        .finally(function () { button.disabled = false; });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form.switch-form").forEach(wire);
+    // Pages waiting on a worker (a Retry just asked for) refresh themselves until it is done.
+    var refresh = document.querySelector("[data-refresh-while-pending]");
+    if (refresh) { setTimeout(function () { window.location.reload(); }, 2000); }
+  });
+})();
