@@ -1,3 +1,30 @@
-"""REST API routes (/api/v1/, schema, docs). Filled in by the API work."""
+"""REST API routes: /api/v1/ (SPEC section 8), the OpenAPI schema and its offline docs page."""
 
-urlpatterns = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from channels.api import ChannelViewSet, SubscriptionViewSet
+from deliveries.api import DeliveryViewSet
+from events.api import EventTypeViewSet, EventViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("event-types", EventTypeViewSet, basename="event-type")
+router.register("channels", ChannelViewSet, basename="channel")
+router.register("subscriptions", SubscriptionViewSet, basename="subscription")
+router.register("events", EventViewSet, basename="event")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    # The schema and its docs page are public, like any API reference; every call they
+    # describe needs a token.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
+]

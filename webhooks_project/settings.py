@@ -169,27 +169,53 @@ else:
     Q_CLUSTER["orm"] = "default"
 
 # --- REST framework ----------------------------------------------------------
+# Token first, so an anonymous call gets 401 with `WWW-Authenticate: Token`; the
+# session lets staff signed in to the admin try calls from the docs page.
+# JSON only, and bodies over the payload limit are refused (413) before parsing.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
-        "rest_framework.permissions.DjangoModelPermissions",
-    ],
+    "DEFAULT_PERMISSION_CLASSES": ["webhooks_project.api_common.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "webhooks_project.api_common.PageNumberPages",
+    "DEFAULT_PARSER_CLASSES": ["webhooks_project.api_common.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/min")},
+    "DEFAULT_THROTTLE_CLASSES": ["webhooks_project.api_common.TokenRateThrottle"],
+    # Per token (per user); API_THROTTLE_RATE="" switches throttling off.
+    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/min") or None},
+    "EXCEPTION_HANDLER": "webhooks_project.api_common.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Postbacks API",
-    "DESCRIPTION": "Manage event types, channels and subscriptions, ingest events, inspect and retry deliveries.",
+    "DESCRIPTION": (
+        "Manage event types, channels and subscriptions, ingest events, inspect and retry deliveries.\n\n"
+        "Every call needs `Authorization: Token <key>` (create one with "
+        "`python manage.py drf_create_token <username>`) and the matching Django model permission "
+        "(view / add / change / delete, plus `channels.send_test_event`, `channels.rotate_secret`, "
+        "`deliveries.retry_delivery`, `events.enable_on_demand`). Errors are JSON: "
+        '`{"field": ["message"]}` for invalid input, `{"detail": "..."}` otherwise.\n\n'
+        "Postbacks are signed with [Standard Webhooks](https://www.standardwebhooks.com/) "
+        "(`webhook-id`, `webhook-timestamp`, `webhook-signature`) using the channel's `whsec_` secret."
+    ),
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": False},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "SourceEnum": "events.models.Source",
+        "TriggerEnum": "deliveries.models.Trigger",
+        "ErrorKindEnum": "deliveries.models.ErrorKind",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "webhooks_project.api_common.add_error_responses",
+    ],
 }

@@ -1,0 +1,45 @@
+"""Query-parameter filters of the channels and subscriptions lists."""
+
+import django_filters
+from django import forms
+
+from channels.models import Channel, ChannelKind, Subscription
+from events.models import Source
+
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A positive integer id (NumberFilter would take decimals and out-of-range numbers)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class ChannelFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=ChannelKind.choices)
+    active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Channel
+        fields = ["kind", "active"]
+
+
+class SubscriptionFilter(django_filters.FilterSet):
+    event_type = django_filters.CharFilter(field_name="event_type_id", max_length=100, help_text="Event type key.")
+    channel = IdFilter(field_name="channel_id", help_text="Channel id.")
+    active = django_filters.BooleanFilter()
+    source = django_filters.ChoiceFilter(
+        choices=Source.choices, method="filter_source", help_text="Subscriptions that include this source."
+    )
+
+    class Meta:
+        model = Subscription
+        fields = ["event_type", "channel", "active", "source"]
+
+    def filter_source(self, queryset, name, value):
+        return queryset.filter(**{Subscription.source_field(value): True})

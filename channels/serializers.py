@@ -1,0 +1,103 @@
+"""REST representations of channels and subscriptions (SPEC section 8).
+
+The signing secret is never part of a channel's representation; only the answers that
+create or rotate it carry it (``ChannelCreatedSerializer``, ``RotatedSecretSerializer``).
+Validation of URLs, targets, headers and sources is the models' and services' job
+(``channels.validation``); these serializers only parse.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from channels.models import MAX_TIMEOUT_S, Channel, ChannelKind, Subscription
+from events.models import EventType, Source
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "Extra HTTP headers sent with each postback (name to value).",
+    }
+)
+class HeadersField(serializers.JSONField):
+    """Any JSON on the way in (``validate_headers`` names what is wrong); documented as an object of strings."""
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    headers = HeadersField(required=False)
+
+    class Meta:
+        model = Channel
+        fields = ["id", "name", "kind", "url", "email_to", "headers", "timeout", "active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ChannelCreatedSerializer(ChannelSerializer):
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="The `whsec_` signing secret (postback channels). Shown only in this answer: store it now.",
+    )
+
+    class Meta(ChannelSerializer.Meta):
+        fields = [*ChannelSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class ChannelInputSerializer(serializers.Serializer):
+    """Create (``POST``) and change (``PATCH``) a channel. ``kind`` is fixed once created."""
+
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=ChannelKind.choices, default=ChannelKind.POSTBACK)
+    url = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text="Postback or Slack incoming-webhook URL (http or https, not an internal address).",
+    )
+    email_to = serializers.CharField(
+        max_length=1000, required=False, allow_blank=True, help_text="Email channels: comma-separated recipients."
+    )
+    headers = HeadersField(required=False)
+    timeout = serializers.IntegerField(
+        min_value=1, max_value=MAX_TIMEOUT_S, required=False, help_text="Seconds to wait for the endpoint's answer."
+    )
+    active = serializers.BooleanField(required=False)
+
+
+class RotatedSecretSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    secret = serializers.CharField(help_text="The new `whsec_` signing secret. Shown only in this answer.")
+    previous_secret_expires_at = serializers.DateTimeField(
+        help_text="Until then, postbacks carry a signature made with the old secret too."
+    )
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    event_type = serializers.CharField(source="event_type_id", help_text="Event type key.")
+    channel = serializers.IntegerField(source="channel_id", help_text="Channel id.")
+    sources = serializers.ListField(child=serializers.ChoiceField(choices=Source.choices))
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "event_type", "channel", "sources", "active", "created_at"]
+        read_only_fields = fields
+
+
+class SubscriptionCreateSerializer(serializers.Serializer):
+    event_type = serializers.PrimaryKeyRelatedField(
+        queryset=EventType.objects.all(), help_text="Event type key, e.g. order.completed."
+    )
+    channel = serializers.PrimaryKeyRelatedField(queryset=Channel.objects.all(), help_text="Channel id.")
+    sources = serializers.ListField(
+        child=serializers.ChoiceField(choices=Source.choices),
+        help_text="Non-empty subset of admin, shop, funnel: events from these sources are sent.",
+    )
+    active = serializers.BooleanField(default=True)
+
+
+class SubscriptionUpdateSerializer(serializers.Serializer):
+    """``PATCH``: only ``sources`` and ``active`` change; detach and attach again for another type or channel."""
+
+    sources = serializers.ListField(child=serializers.ChoiceField(choices=Source.choices), required=False)
+    active = serializers.BooleanField(required=False)

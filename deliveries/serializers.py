@@ -1,0 +1,69 @@
+"""REST representations of deliveries and attempts (SPEC section 8)."""
+
+from rest_framework import serializers
+
+from deliveries.models import Attempt, Delivery
+
+
+class AttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attempt
+        fields = ["number", "trigger", "started_at", "duration_ms", "response_status", "error", "error_detail"]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    event_type = serializers.CharField(source="event_type_id", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "event",
+            "event_type",
+            "source",
+            "channel",
+            "subscription",
+            "status",
+            "attempt_count",
+            "next_attempt_at",
+            "pending_trigger",
+            "last_response_status",
+            "last_error",
+            "failure_reason",
+            "created_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+
+class DeliveryDetailSerializer(DeliverySerializer):
+    attempts = AttemptSerializer(many=True, read_only=True)
+
+    class Meta(DeliverySerializer.Meta):
+        fields = [*DeliverySerializer.Meta.fields, "attempts"]
+        read_only_fields = fields
+
+
+class TestSendResultSerializer(serializers.ModelSerializer):
+    """The outcome of ``POST channels/{id}/test/``: the one attempt that was made."""
+
+    delivery = serializers.IntegerField(source="delivery_id", read_only=True)
+    event = serializers.UUIDField(source="delivery.event_id", read_only=True)
+    succeeded = serializers.BooleanField(read_only=True, help_text="The endpoint answered 2xx.")
+
+    class Meta:
+        model = Attempt
+        fields = [
+            "delivery",
+            "event",
+            "succeeded",
+            "number",
+            "trigger",
+            "started_at",
+            "duration_ms",
+            "response_status",
+            "error",
+            "error_detail",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,124 @@
+"""REST API: event types (list, toggle) and events (ingest, list, detail). SPEC section 8."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from channels.services import set_event_type_enabled
+from deliveries.models import Delivery
+from events.filters import EventFilter, EventTypeFilter
+from events.models import Event, EventType
+from events.serializers import (
+    EventDetailSerializer,
+    EventIngestSerializer,
+    EventSerializer,
+    EventTypeSerializer,
+    EventTypeUpdateSerializer,
+)
+from webhooks_project.api_common import NewestFirstCursorPages
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the event catalogue", tags=["event types"]),
+    retrieve=extend_schema(summary="One event type", tags=["event types"]),
+    partial_update=extend_schema(
+        summary="Switch an event type on or off",
+        description=(
+            "Only `enabled` can be changed. Needs `events.change_eventtype`; switching on an "
+            "`on_demand` type also needs `events.enable_on_demand`."
+        ),
+        request=EventTypeUpdateSerializer,
+        responses={200: EventTypeSerializer},
+        tags=["event types"],
+    ),
+)
+class EventTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = EventType.objects.all()
+    serializer_class = EventTypeSerializer
+    filterset_class = EventTypeFilter
+    lookup_field = "key"
+    # Keys are dotted identifiers; anything else is not an event type (404 from the resolver).
+    lookup_value_regex = r"[A-Za-z0-9_.\-]+"
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def partial_update(self, request, *args, **kwargs):
+        event_type = self.get_object()
+        data = EventTypeUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event_type = set_event_type_enabled(
+            event_type=event_type, enabled=data.validated_data["enabled"], user=request.user
+        )
+        return Response(EventTypeSerializer(event_type).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List events, newest first",
+        description="Cursor-paginated: follow `next` / `previous`.",
+        tags=["events"],
+    ),
+    retrieve=extend_schema(summary="One event, with the ids of its deliveries", tags=["events"]),
+    create=extend_schema(
+        summary="Ingest an event",
+        description=(
+            "Stores the event and queues one delivery per matching subscription. An event of a disabled "
+            "type is stored with no deliveries.\n\n"
+            "Idempotent by `id`: the same `id` with the same type, source and payload answers **200** with "
+            "the stored event and creates nothing; the same `id` with other content answers **409**. "
+            "A new event answers **201**. A payload over `WEBHOOKS_MAX_PAYLOAD_BYTES` answers **413**; "
+            "an unknown type, a bad source, a payload that is not an object or breaks the type's "
+            "JSON Schema answer **400** naming the field."
+        ),
+        request=EventIngestSerializer,
+        responses={
+            201: OpenApiResponse(EventDetailSerializer, description="A new event was stored."),
+            200: OpenApiResponse(EventDetailSerializer, description="This id was ingested before with the same content."),
+            409: OpenApiResponse(
+                inline_serializer("EventConflict", {"detail": serializers.CharField(), "id": serializers.UUIDField()}),
+                description="This id was ingested before with another type or payload.",
+            ),
+        },
+        tags=["events"],
+    ),
+)
+class EventViewSet(
+    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    queryset = Event.objects.all()
+    filterset_class = EventFilter
+    pagination_class = NewestFirstCursorPages
+    cursor_ordering = ("-created_at", "-id")
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.only("id", "event_id")))
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return EventSerializer
+        if self.action == "create":
+            return EventIngestSerializer
+        return EventDetailSerializer
+
+    def create(self, request, *args, **kwargs):
+        from events.services import emit_event
+
+        data = EventIngestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        event, created = emit_event(
+            fields["type"],
+            source=fields["source"],
+            payload=fields["payload"],
+            event_id=fields.get("id"),
+            order_ref=fields.get("order_ref") or None,
+            occurred_at=fields.get("occurred_at"),
+        )
+        event = self.get_queryset().prefetch_related("deliveries").get(pk=event.pk)
+        return Response(
+            EventDetailSerializer(event).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )

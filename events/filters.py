@@ -1,0 +1,31 @@
+"""Query-parameter filters of the events and event-types lists (SPEC section 8: names as the fields)."""
+
+import django_filters
+
+from events.models import Availability, Event, EventType, Source
+
+
+class EventTypeFilter(django_filters.FilterSet):
+    category = django_filters.CharFilter(help_text="Exact category name, e.g. Orders.")
+    availability = django_filters.ChoiceFilter(choices=Availability.choices)
+    enabled = django_filters.BooleanFilter()
+    manual_retry = django_filters.BooleanFilter()
+    postback_only = django_filters.BooleanFilter()
+
+    class Meta:
+        model = EventType
+        fields = ["category", "availability", "enabled", "manual_retry", "postback_only"]
+
+
+class EventFilter(django_filters.FilterSet):
+    # Plain strings, not model choices: an unknown type simply matches nothing,
+    # without a query to validate it.
+    type = django_filters.CharFilter(field_name="type_id", max_length=100, help_text="Event type key.")
+    source = django_filters.ChoiceFilter(choices=Source.choices)
+    order_ref = django_filters.CharFilter(max_length=100)
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Event
+        fields = ["type", "source", "order_ref", "created_after", "created_before"]

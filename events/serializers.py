@@ -1,0 +1,75 @@
+"""REST representations of event types and events (SPEC section 8).
+
+Input and output serializers are kept apart: inputs only parse and type-check, the
+services (``emit``, ``set_event_type_enabled``) decide what is valid.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from events.models import Event, EventType, Source
+
+
+class EventTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EventType
+        fields = [
+            "key",
+            "name",
+            "category",
+            "description",
+            "availability",
+            "enabled",
+            "manual_retry",
+            "postback_only",
+            "example_payload",
+            "payload_schema",
+        ]
+        read_only_fields = fields
+
+
+class EventTypeUpdateSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField(help_text="Switch the event type on (events of it are delivered) or off.")
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class PayloadField(serializers.JSONField):
+    """Any JSON on the way in (``emit`` says what is wrong with it); documented as an object."""
+
+
+class EventSerializer(serializers.ModelSerializer):
+    type = serializers.CharField(source="type_id", help_text="Event type key, e.g. order.completed.")
+    payload = PayloadField()
+
+    class Meta:
+        model = Event
+        fields = ["id", "type", "source", "payload", "order_ref", "occurred_at", "created_at"]
+        read_only_fields = fields
+
+
+class EventDetailSerializer(EventSerializer):
+    deliveries = serializers.SerializerMethodField(help_text="Ids of this event's deliveries.")
+
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "deliveries"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_deliveries(self, event) -> list[int]:
+        return sorted(d.pk for d in event.deliveries.all())
+
+
+class EventIngestSerializer(serializers.Serializer):
+    """``POST events/``: what the caller says happened. ``emit`` validates type, payload and schema."""
+
+    type = serializers.CharField(max_length=100, help_text="Event type key from `event-types/`, e.g. order.completed.")
+    source = serializers.ChoiceField(choices=Source.choices, help_text="Where it happened.")
+    payload = PayloadField(help_text="A JSON object; must satisfy the event type's `payload_schema` when it has one.")
+    id = serializers.UUIDField(
+        required=False,
+        help_text="Your id for this event (the postback's `eventId`). Sending the same id again is idempotent.",
+    )
+    order_ref = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="The order this event concerns, if any."
+    )
+    occurred_at = serializers.DateTimeField(required=False, help_text="When it happened; default: now.")
