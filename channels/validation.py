@@ -35,7 +35,7 @@ def validate_headers(headers) -> None:
     if len(headers) > MAX_HEADERS:
         raise ValidationError({"headers": f"At most {MAX_HEADERS} custom headers."})
     for name, value in headers.items():
-        if not isinstance(name, str) or not HEADER_NAME_RE.match(name) or len(name) > 100:
+        if not isinstance(name, str) or not HEADER_NAME_RE.fullmatch(name) or len(name) > 100:
             raise ValidationError({"headers": f"Invalid header name {name!r}."})
         if name.lower() in RESERVED_HEADERS:
             raise ValidationError({"headers": f"Header {name!r} is set by the service and cannot be overridden."})
