@@ -23,6 +23,8 @@ class ErrorKind(models.TextChoices):
     HTTP_STATUS = "http_status", "HTTP status"
     BLOCKED_TARGET = "blocked_target", "Blocked target"
     CHANNEL_INACTIVE = "channel_inactive", "Channel inactive"
+    SUBSCRIPTION_INACTIVE = "sub_inactive", "Subscription removed or inactive"
+    TYPE_DISABLED = "type_disabled", "Event type disabled"
     EMAIL = "email", "Email error"
     INTERNAL = "internal", "Internal error"
 
@@ -43,6 +45,8 @@ class Delivery(models.Model):
     automatic_attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set by the conditional UPDATE that claims the row; the worker holding this token owns it.
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
     # What the next attempt is: automatic, or a manual retry a user asked for.
     pending_trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.AUTOMATIC)
     requested_by = models.ForeignKey(
@@ -69,6 +73,13 @@ class Delivery(models.Model):
                 name="delivery_due_idx",
                 condition=Q(status__in=["pending", "sending"]),
             ),
+            # The sweeper: leases of workers that died.
+            models.Index(
+                fields=["lease_expires_at"],
+                name="delivery_lease_idx",
+                condition=Q(status="sending"),
+            ),
+            models.Index(fields=["claim_token"], name="delivery_claim_idx", condition=Q(claim_token__isnull=False)),
             models.Index(fields=["status", "-id"], name="delivery_status_idx"),
             models.Index(fields=["channel", "-id"], name="delivery_channel_idx"),
             models.Index(fields=["event_type", "-id"], name="delivery_event_type_idx"),

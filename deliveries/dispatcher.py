@@ -1,0 +1,272 @@
+"""Claim due deliveries in batches and send them concurrently (SPEC sections 4 and 5).
+
+One django-q2 job runs one ``Dispatcher.run``: claim due rows with a conditional
+UPDATE (the worker that flipped ``pending`` to ``sending`` with its token owns them),
+hand them to a bounded thread pool with a cap per channel (a slow or dead endpoint
+holds at most ``per_channel`` threads), and write attempts and status changes in bulk.
+Only the dispatcher's own thread touches the database; pool threads only do I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger
+from deliveries.sender import Outcome, perform
+from deliveries.services import DELIVERY_OUTCOME_FIELDS, build_job, record_outcome, refuse_without_attempt, requeue_expired_leases
+
+logger = logging.getLogger(__name__)
+
+# Threads sending at once per worker process, and at most this many to one channel.
+THREADS = int(os.environ.get("WEBHOOKS_DISPATCH_THREADS", "16"))
+PER_CHANNEL = int(os.environ.get("WEBHOOKS_DISPATCH_PER_CHANNEL", "8"))
+# A claimed row is another worker's to take back after the longest timeout plus this.
+LEASE_SLACK_S = 15
+# Results are written when this many are waiting, or when the oldest waited this long.
+FLUSH_SIZE = 200
+FLUSH_AGE_S = 0.05
+
+_pool_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_pid: int | None = None
+
+
+def get_pool() -> ThreadPoolExecutor:
+    """One pool per worker process, reused across jobs."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="postback")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+@dataclass
+class Stats:
+    claimed: int = 0
+    sent: int = 0
+    refused: int = 0
+    lost_leases: int = 0
+    requeued: int = 0
+    by_status: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class _Flight:
+    delivery: Delivery
+    trigger: str
+    token: uuid.UUID
+
+
+class Dispatcher:
+    def __init__(self, *, threads: int = THREADS, per_channel: int = PER_CHANNEL):
+        self.threads = threads
+        self.per_channel = max(1, min(per_channel, threads))
+        self.lease = dt.timedelta(seconds=settings.WEBHOOKS_TIMEOUT_S + LEASE_SLACK_S)
+        self.stats = Stats()
+        self._in_flight: dict[Future, _Flight] = {}
+        self._by_channel: Counter = Counter()
+        self._done: list[tuple[_Flight, Outcome | None]] = []
+        self._oldest_done = 0.0
+
+    # --- the loop ----------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        budget_s: float,
+        poll_until: float | None = None,
+        keep_polling: bool = False,
+        poll_interval_s: float = 1.0,
+        sweep_every_s: float | None = None,
+    ) -> Stats:
+        """Send due deliveries until nothing is due (or ``budget_s`` is spent).
+
+        ``poll_until`` (a ``time.time()``) keeps looking for new work until then even when
+        idle: the kick that started this run stands for every kick coalesced after it.
+        ``keep_polling`` makes the run poll every ``poll_interval_s`` for its whole budget
+        (the sweeper), taking back expired leases every ``sweep_every_s``.
+        """
+        started = time.monotonic()
+        deadline = started + budget_s
+        last_sweep = 0.0
+        pool = get_pool() if self.threads == THREADS else ThreadPoolExecutor(max_workers=self.threads)
+        try:
+            while True:
+                now = time.monotonic()
+                if sweep_every_s is not None and now - last_sweep >= sweep_every_s:
+                    self.stats.requeued += requeue_expired_leases()
+                    last_sweep = now
+                claimed = 0
+                if now < deadline and len(self._in_flight) < self.threads:
+                    claimed = self._claim_and_submit(pool)
+                if self._in_flight:
+                    self._collect(timeout=0.01 if claimed else 0.1)
+                if self._done and (
+                    len(self._done) >= FLUSH_SIZE
+                    or not self._in_flight
+                    or time.monotonic() - self._oldest_done >= FLUSH_AGE_S
+                ):
+                    self._flush()
+                if self._in_flight or claimed:
+                    continue
+                now = time.monotonic()
+                if now >= deadline:
+                    break
+                if keep_polling:
+                    time.sleep(min(poll_interval_s, max(0.0, deadline - now)))
+                elif poll_until is not None and time.time() < poll_until:
+                    time.sleep(min(0.01, max(0.0, poll_until - time.time())))
+                else:
+                    break
+        finally:
+            if self._in_flight:
+                self._collect(timeout=None)
+            if self._done:
+                self._flush()
+            if pool is not _pool:
+                pool.shutdown(wait=True)
+        return self.stats
+
+    # --- claiming ----------------------------------------------------------------
+
+    def _claim_and_submit(self, pool: ThreadPoolExecutor) -> int:
+        flights = self.claim(limit=self.threads - len(self._in_flight))
+        for flight in flights:
+            job = build_job(delivery=flight.delivery, trigger=flight.trigger)
+            future = pool.submit(perform, job)
+            self._in_flight[future] = flight
+            self._by_channel[flight.delivery.channel_id] += 1
+        return len(flights)
+
+    def claim(self, *, limit: int) -> list[_Flight]:
+        """Claim up to ``limit`` due deliveries, at most ``per_channel`` in flight per channel."""
+        if limit <= 0:
+            return []
+        now = timezone.now()
+        saturated = [c for c, n in self._by_channel.items() if n >= self.per_channel]
+        due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        if saturated:
+            due = due.exclude(channel_id__in=saturated)
+        due = due.order_by("next_attempt_at").values_list("pk", "channel_id")
+        token = uuid.uuid4()
+        if connection.features.has_select_for_update_skip_locked:
+            # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
+            with transaction.atomic():
+                candidates = list(due.select_for_update(skip_locked=True, of=("self",))[: limit * 4])
+                picked = self._pick(candidates, limit)
+                if not picked:
+                    return []
+                claimed = self._mark_claimed(picked, token, now)
+        else:
+            # SQLite: one writer at a time anyway; read without the write lock, then one conditional UPDATE.
+            candidates = list(due[: limit * 4])
+            picked = self._pick(candidates, limit)
+            if not picked:
+                return []
+            claimed = self._mark_claimed(picked, token, now)
+        if not claimed:
+            return []
+        rows = list(
+            Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING).select_related(
+                "event", "event__triggered_by", "event_type", "channel", "subscription"
+            )
+        )
+        self.stats.claimed += len(rows)
+        flights, refused = [], []
+        now = timezone.now()
+        for delivery in rows:
+            trigger = Trigger.MANUAL if delivery.pending_trigger == Trigger.MANUAL else Trigger.AUTOMATIC
+            reason = self._refusal(delivery, trigger)
+            if reason:
+                refuse_without_attempt(delivery=delivery, error=reason[0], reason=reason[1], now=now)
+                refused.append(delivery)
+            else:
+                flights.append(_Flight(delivery=delivery, trigger=trigger, token=token))
+        if refused:
+            self._save(refused, [], [token])
+            self.stats.refused += len(refused)
+        return flights
+
+    def _pick(self, candidates: list[tuple[int, int]], limit: int) -> list[int]:
+        room = Counter()
+        picked = []
+        for pk, channel_id in candidates:
+            if self._by_channel[channel_id] + room[channel_id] >= self.per_channel:
+                continue
+            room[channel_id] += 1
+            picked.append(pk)
+            if len(picked) >= limit:
+                break
+        return picked
+
+    def _mark_claimed(self, picked: list[int], token: uuid.UUID, now: dt.datetime) -> int:
+        return Delivery.objects.filter(
+            pk__in=picked, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
+        ).update(status=DeliveryStatus.SENDING, claim_token=token, lease_expires_at=now + self.lease, updated_at=now)
+
+    @staticmethod
+    def _refusal(delivery: Delivery, trigger: str) -> tuple[str, str] | None:
+        """Re-checked after the claim: the staff may have switched things off since the event was emitted."""
+        if not delivery.channel.active:
+            return ErrorKind.CHANNEL_INACTIVE, f"The channel {delivery.channel.name!r} is inactive."
+        if trigger == Trigger.MANUAL:
+            return None  # a person asked for this one attempt
+        if delivery.subscription is None or not delivery.subscription.active:
+            return ErrorKind.SUBSCRIPTION_INACTIVE, "The subscription was removed or deactivated before sending."
+        if not delivery.event_type.enabled:
+            return ErrorKind.TYPE_DISABLED, f"The event type {delivery.event_type_id} was disabled before sending."
+        return None
+
+    # --- results -----------------------------------------------------------------
+
+    def _collect(self, *, timeout: float | None) -> None:
+        done, _ = wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        if timeout is None:
+            # Shutting down: wait for every thread, not just the first.
+            done, _ = wait(list(self._in_flight), timeout=None)
+        for future in done:
+            flight = self._in_flight.pop(future)
+            self._by_channel[flight.delivery.channel_id] -= 1
+            if self._by_channel[flight.delivery.channel_id] <= 0:
+                del self._by_channel[flight.delivery.channel_id]
+            if not self._done:
+                self._oldest_done = time.monotonic()
+            self._done.append((flight, future.result()))
+
+    def _flush(self) -> None:
+        done, self._done = self._done, []
+        now = timezone.now()
+        deliveries, attempts, tokens = [], [], set()
+        for flight, outcome in done:
+            attempts.append(record_outcome(delivery=flight.delivery, outcome=outcome, trigger=flight.trigger, now=now))
+            deliveries.append(flight.delivery)
+            tokens.add(flight.token)
+            self.stats.by_status[flight.delivery.status] += 1
+        self.stats.sent += len(done)
+        self._save(deliveries, attempts, list(tokens))
+
+    def _save(self, deliveries: list[Delivery], attempts: list[Attempt], tokens: list[uuid.UUID]) -> None:
+        with transaction.atomic():
+            # Fenced by the claim tokens: a row whose lease expired and was claimed by
+            # another worker is not overwritten with this (late) result.
+            updated = Delivery.objects.filter(claim_token__in=tokens, status=DeliveryStatus.SENDING).bulk_update(
+                deliveries, DELIVERY_OUTCOME_FIELDS, batch_size=500
+            )
+            if attempts:
+                Attempt.objects.bulk_create(attempts, batch_size=500, ignore_conflicts=True)
+        if updated < len(deliveries):
+            self.stats.lost_leases += len(deliveries) - updated
+            logger.warning("%d deliveries were taken back by the sweeper before their result was saved", len(deliveries) - updated)

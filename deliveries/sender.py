@@ -1,0 +1,308 @@
+"""One exchange with a destination (SPEC section 4), free of the database.
+
+The dispatcher builds a ``Job`` from the database in its own thread and hands it to a
+pool thread, which calls ``perform`` and gets an ``Outcome`` back; nothing here touches
+the ORM, so pool threads never hold database connections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from standardwebhooks.webhooks import Webhook
+
+from channels.ssrf import BlockedTarget, UnresolvableHost, VettedAddressAdapter
+
+logger = logging.getLogger(__name__)
+
+RESPONSE_BODY_LIMIT = 4096
+# 408 Request Timeout, 425 Too Early, 429 Too Many Requests, and the gateway family (SPEC section 4).
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Custom header names whose values are masked in the attempt log: they usually carry credentials.
+_SENSITIVE_HEADER_WORDS = ("authorization", "token", "secret", "password", "api-key", "apikey", "cookie")
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything one attempt needs, copied out of the database."""
+
+    kind: str  # channels.ChannelKind value
+    url: str
+    email_to: str
+    headers: dict
+    timeout: float
+    secrets: tuple[str, ...]
+    event_id: str
+    event_type: str
+    event_type_name: str
+    occurred_at: dt.datetime
+    source: str
+    trigger_user: str | None
+    webhook_config: int | None
+    retry_count: int
+    payload: dict
+    delivery_id: int | None = None
+    channel_id: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What happened in one attempt; ``error`` is an ``ErrorKind`` value or ''."""
+
+    started_at: dt.datetime
+    duration_ms: int = 0
+    request_url: str = ""
+    request_headers: dict = field(default_factory=dict)
+    request_body: str = ""
+    response_status: int | None = None
+    response_headers: dict = field(default_factory=dict)
+    response_body: str = ""
+    error: str = ""
+    error_detail: str = ""
+    retry_after_s: float | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        if self.error:
+            return False
+        return self.response_status is None or 200 <= self.response_status < 300
+
+    @property
+    def retryable(self) -> bool:
+        """May an automatic retry follow? (Timeouts may not: seed 004.)"""
+        if self.error in ("connection", "dns", "email"):
+            return True
+        return self.error == "http_status" and self.response_status in RETRYABLE_STATUSES
+
+
+# --- The HTTP session -------------------------------------------------------------
+
+_session_lock = threading.Lock()
+_session: requests.Session | None = None
+_session_pid: int | None = None
+
+
+def get_session() -> requests.Session:
+    """One session per process (rebuilt after a fork), shared by the pool threads."""
+    global _session, _session_pid
+    if _session is None or _session_pid != os.getpid():
+        with _session_lock:
+            if _session is None or _session_pid != os.getpid():
+                session = requests.Session()
+                # Never a proxy from the environment: it would connect somewhere other than the vetted address.
+                session.trust_env = False
+                session.max_redirects = 0
+                adapter = VettedAddressAdapter(pool_connections=64, pool_maxsize=64, max_retries=0)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                _session, _session_pid = session, os.getpid()
+    return _session
+
+
+# --- Envelope and signature -------------------------------------------------------
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    value = value.astimezone(dt.timezone.utc)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def build_envelope(job: Job) -> str:
+    """The postback body of SPEC section 4 (camelCase, compact JSON)."""
+    return json.dumps(
+        {
+            "eventId": job.event_id,
+            "eventType": job.event_type,
+            "occurredAt": format_timestamp(job.occurred_at),
+            "source": job.source,
+            "triggerUser": job.trigger_user,
+            "webhookConfig": job.webhook_config,
+            "retryCount": job.retry_count,
+            "payload": job.payload,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def sign(*, secrets: tuple[str, ...] | list[str], msg_id: str, timestamp: dt.datetime, body: str) -> str:
+    """``webhook-signature``: one ``v1,<base64>`` per secret, space-separated (Standard Webhooks)."""
+    return " ".join(Webhook(secret).sign(msg_id=msg_id, timestamp=timestamp, data=body) for secret in secrets)
+
+
+def _loggable_headers(headers: dict) -> dict:
+    logged = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if any(word in lowered for word in _SENSITIVE_HEADER_WORDS):
+            value = "***"
+        logged[name] = value
+    return logged
+
+
+def slack_text(job: Job) -> str:
+    payload = json.dumps(job.payload, ensure_ascii=False, indent=1)
+    if len(payload) > 2500:
+        payload = payload[:2500] + "\n…"
+    who = f" by {job.trigger_user}" if job.trigger_user else ""
+    return (
+        f"*{job.event_type_name}* (`{job.event_type}`) from {job.source}{who} "
+        f"at {format_timestamp(job.occurred_at)}\nEvent {job.event_id}\n```{payload}```"
+    )
+
+
+# --- Performing one attempt -------------------------------------------------------
+
+
+def perform(job: Job) -> Outcome:
+    """Make one attempt; never raises (an unexpected error becomes an ``internal`` outcome)."""
+    started = dt.datetime.now(dt.timezone.utc)
+    try:
+        if job.kind == "email":
+            return _send_email(job, started)
+        return _post(job, started)
+    except Exception as exc:  # a bug must not lose the delivery: it is recorded and the delivery fails
+        logger.exception("Unexpected error sending delivery %s", job.delivery_id)
+        return Outcome(started_at=started, error="internal", error_detail=f"{type(exc).__name__}: {exc}"[:1000])
+
+
+def _post(job: Job, started: dt.datetime) -> Outcome:
+    if job.kind == "slack":
+        body = json.dumps({"text": slack_text(job)}, ensure_ascii=False)
+        headers = {"Content-Type": "application/json", "User-Agent": settings.WEBHOOKS_USER_AGENT}
+        logged = dict(headers)
+    else:
+        body = build_envelope(job)
+        timestamp = dt.datetime.now(dt.timezone.utc)
+        # Custom headers first, so the envelope's own headers always win (validation refuses them too).
+        headers = {str(k): str(v) for k, v in (job.headers or {}).items()}
+        headers.update(
+            {
+                "Content-Type": "application/json",
+                "User-Agent": settings.WEBHOOKS_USER_AGENT,
+                "webhook-id": job.event_id,
+                "webhook-timestamp": str(int(timestamp.timestamp())),
+                "webhook-signature": sign(secrets=job.secrets, msg_id=job.event_id, timestamp=timestamp, body=body),
+            }
+        )
+        logged = _loggable_headers(headers)
+    outcome = Outcome(started_at=started, request_url=job.url, request_headers=logged, request_body=body)
+    clock = time.monotonic()
+    response = None
+    try:
+        response = get_session().post(
+            job.url,
+            data=body.encode("utf-8"),
+            headers=headers,
+            timeout=job.timeout,
+            allow_redirects=False,
+            stream=True,
+        )
+        outcome.response_status = response.status_code
+        outcome.response_headers = dict(response.headers)
+        outcome.response_body = _read_head(response, outcome)
+        if not 200 <= response.status_code < 300:
+            outcome.error = "http_status"
+            outcome.error_detail = f"HTTP {response.status_code} {response.reason or ''}".strip()
+            outcome.retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+    except UnresolvableHost as exc:
+        outcome.error, outcome.error_detail = "dns", str(exc)
+    except BlockedTarget as exc:
+        outcome.error, outcome.error_detail = "blocked_target", str(exc)
+    except requests.exceptions.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
+        outcome.error = "timeout"
+        outcome.error_detail = f"No response within {job.timeout:g} s ({type(exc).__name__})."
+    except requests.exceptions.ConnectionError as exc:
+        outcome.error = "dns" if _is_name_resolution_error(exc) else "connection"
+        outcome.error_detail = _short(exc)
+    except requests.exceptions.RequestException as exc:
+        outcome.error, outcome.error_detail = "connection", _short(exc)
+    finally:
+        if response is not None:
+            response.close()
+        outcome.duration_ms = int((time.monotonic() - clock) * 1000)
+    return outcome
+
+
+def _read_head(response: requests.Response, outcome: Outcome) -> str:
+    """At most the first 4 KiB of the body: a 100 MB answer costs one read."""
+    try:
+        head = response.raw.read(RESPONSE_BODY_LIMIT, decode_content=True) or b""
+    except Exception as exc:  # the status already decides the outcome; note why the body is missing
+        outcome.error_detail = f"Reading the response body failed: {_short(exc)}"
+        return ""
+    return head[:RESPONSE_BODY_LIMIT].decode(response.encoding or "utf-8", errors="replace")
+
+
+def _send_email(job: Job, started: dt.datetime) -> Outcome:
+    recipients = [a.strip() for a in job.email_to.split(",") if a.strip()]
+    subject = f"[Postbacks] {job.event_type_name} ({job.event_type}) from {job.source}"
+    body = (
+        f"Event {job.event_id}\nType: {job.event_type}\nSource: {job.source}\n"
+        f"Occurred at: {format_timestamp(job.occurred_at)}\n"
+        + (f"Triggered by: {job.trigger_user}\n" if job.trigger_user else "")
+        + "\nPayload:\n"
+        + json.dumps(job.payload, ensure_ascii=False, indent=2)
+    )
+    outcome = Outcome(
+        started_at=started,
+        request_url="mailto:" + ",".join(recipients),
+        request_headers={"To": ", ".join(recipients), "Subject": subject},
+        request_body=body,
+    )
+    clock = time.monotonic()
+    try:
+        connection = get_connection(fail_silently=False, timeout=job.timeout)
+        EmailMessage(subject=subject, body=body, to=recipients, connection=connection).send()
+    except Exception as exc:  # SMTP down, refused recipient...: retried like a connection error
+        outcome.error, outcome.error_detail = "email", _short(exc)
+    outcome.duration_ms = int((time.monotonic() - clock) * 1000)
+    return outcome
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(int(value)))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+
+
+def _is_name_resolution_error(exc: BaseException) -> bool:
+    seen = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__name__ == "NameResolutionError":
+            return True
+        reason = getattr(current, "reason", None)
+        nested = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = reason if isinstance(reason, BaseException) else nested or current.__cause__ or current.__context__
+    return False
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]

@@ -1,0 +1,22 @@
+import pytest
+
+from tests.support.receiver import Receiver
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as r:
+        yield r
+
+
+@pytest.fixture(autouse=True)
+def _no_kicks(monkeypatch):
+    """Engine tests drive the dispatcher themselves; on_commit kicks are counted, not queued."""
+    kicks = []
+    monkeypatch.setattr("deliveries.services.queue_dispatch", lambda: kicks.append(1))
+    return kicks
+
+
+@pytest.fixture
+def kicks(_no_kicks):
+    return _no_kicks
