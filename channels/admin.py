@@ -68,7 +68,7 @@ class ChannelAdmin(admin.ModelAdmin):
         if health is None or health.last_failure_at is None:
             return "-"
         url = reverse("admin:deliveries_delivery_changelist") + f"?channel__id__exact={channel.pk}&status__exact=failed"
-        return format_html('<a href="{}">{:%Y-%m-%d %H:%M}</a>', url, health.last_failure_at)
+        return format_html('<a href="{}">{}</a>', url, f"{health.last_failure_at:%Y-%m-%d %H:%M}")
 
     # --- one form per kind -----------------------------------------------------
 
@@ -83,6 +83,11 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["kind"] if obj is not None else []
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "url":
+            kwargs["assume_scheme"] = "https"  # Django 6's default; a typed scheme is kept as is
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

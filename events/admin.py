@@ -10,6 +10,8 @@ before the defaults, wrapped in ``admin_site.admin_view``, a permission check, t
 ``log_change``, a message and a redirect. Side effects only on POST (CSRF-checked).
 """
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -19,6 +21,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonRespon
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from channels.models import Channel, ChannelKind, Subscription
@@ -357,8 +360,13 @@ class OrderAdmin(admin.ModelAdmin):
             for d in entry.deliveries
             if d.status == DeliveryStatus.FAILED and d.event_type.manual_retry
         ]
+        # Refresh the page while a delivery moved in the last two minutes (e.g. a Retry just pressed),
+        # not forever for one stuck behind a stopped worker.
+        recently = timezone.now() - timedelta(minutes=2)
         in_progress = any(
-            d.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING) for entry in timeline for d in entry.deliveries
+            d.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING) and d.updated_at >= recently
+            for entry in timeline
+            for d in entry.deliveries
         )
         context = {
             **self.admin_site.each_context(request),
