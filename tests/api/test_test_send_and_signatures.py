@@ -1,0 +1,88 @@
+"""POST channels/{id}/test/ against a real receiver on 127.0.0.1, and what the receiver can verify."""
+
+import json
+import socket
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from channels.models import generate_secret
+from deliveries.models import Attempt, Delivery
+
+pytestmark = pytest.mark.django_db
+
+
+def create_channel(client, url):
+    response = client.post("/api/v1/channels/", {"name": "receiver", "url": url, "timeout": 5})
+    assert response.status_code == 201
+    return response.json()
+
+
+def received(httpserver):
+    request, _response = httpserver.log[-1]
+    return request.get_data(), dict(request.headers)
+
+
+def test_a_test_send_answers_with_the_attempt_and_reaches_the_receiver(admin_api, receiver):
+    channel = create_channel(admin_api, f"http://127.0.0.1:{receiver.port}/hook")
+
+    response = admin_api.post(f"/api/v1/channels/{channel['id']}/test/")
+
+    assert response.status_code == 200
+    outcome = response.json()
+    assert outcome["succeeded"] is True and outcome["response_status"] == 200 and outcome["error"] == ""
+    assert outcome["trigger"] == "test" and outcome["number"] == 1
+    body, headers = received(receiver)
+    envelope = json.loads(body)
+    assert envelope["eventType"] == "test" and envelope["eventId"] == outcome["event"]
+    assert Webhook(channel["secret"]).verify(body, headers)["eventId"] == outcome["event"]
+    # Recorded like any delivery, outside any subscription
+    delivery = Delivery.objects.get(pk=outcome["delivery"])
+    assert delivery.subscription_id is None and Attempt.objects.filter(delivery=delivery).count() == 1
+
+
+def test_a_failing_endpoint_is_reported_not_raised(admin_api, httpserver):
+    httpserver.expect_request("/broken", method="POST").respond_with_data("nope", status=500)
+    channel = create_channel(admin_api, f"http://127.0.0.1:{httpserver.port}/broken")
+
+    outcome = admin_api.post(f"/api/v1/channels/{channel['id']}/test/").json()
+
+    assert outcome["succeeded"] is False and outcome["response_status"] == 500
+
+
+def test_an_unreachable_endpoint_is_reported_as_a_connection_error(admin_api):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    channel = create_channel(admin_api, f"http://127.0.0.1:{port}/hook")
+
+    response = admin_api.post(f"/api/v1/channels/{channel['id']}/test/")
+
+    assert response.status_code == 200
+    assert response.json()["succeeded"] is False
+    assert response.json()["response_status"] is None and response.json()["error"] == "connection"
+
+
+def test_after_rotation_postbacks_carry_both_signatures(admin_api, receiver):
+    channel = create_channel(admin_api, f"http://127.0.0.1:{receiver.port}/hook")
+    old_secret = channel["secret"]
+
+    new_secret = admin_api.post(f"/api/v1/channels/{channel['id']}/rotate-secret/").json()["secret"]
+    admin_api.post(f"/api/v1/channels/{channel['id']}/test/")
+
+    body, headers = received(receiver)
+    assert len(headers["Webhook-Signature"].split(" ")) == 2
+    # Receivers still on the old secret and those already on the new one both accept it
+    assert Webhook(old_secret).verify(body, headers)["eventType"] == "test"
+    assert Webhook(new_secret).verify(body, headers)["eventType"] == "test"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(generate_secret()).verify(body, headers)
+
+
+def test_the_test_send_needs_its_permission_and_a_real_channel(make_client, postback_channel):
+    viewer = make_client("channels.view_channel")
+    sender = make_client("channels.view_channel", "channels.send_test_event")
+
+    assert viewer.post(f"/api/v1/channels/{postback_channel.pk}/test/").status_code == 403
+    assert sender.post("/api/v1/channels/424242/test/").status_code == 404
+    assert not Delivery.objects.exists()
