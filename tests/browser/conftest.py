@@ -1,0 +1,87 @@
+"""Real-browser tests: Debian's Chromium driven by Playwright (Python) against live_server.
+
+Skipped cleanly when /usr/bin/chromium is not installed (CI installs it in .ci/run).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+# Playwright's sync API runs an asyncio loop in this thread; Django's ORM refuses to run
+# in a thread with a running loop unless told it is safe (it is: the loop only drives the browser).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (apt-get install -y chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """A superuser to log in with (the permission matrix is covered by tests/admin)."""
+    return django_user_model.objects.create_superuser("staffer", "staffer@example.com", "correct horse battery")
+
+
+@pytest.fixture
+def logged_in(page, live_server, staff):
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "staffer")
+    page.fill("#id_password", "correct horse battery")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    return page
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page screenshot for the README (docs/screenshots/<name>.png)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name, *, full_page=True):
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+    return take
+
+
+@pytest.fixture
+def receiver():
+    from tests.support.receiver import Receiver
+
+    with Receiver() as r:
+        yield r
