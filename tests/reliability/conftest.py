@@ -1,0 +1,146 @@
+"""Shared pieces of the fault tests: a real qcluster bound to this test's queue, bulk emits,
+polling the database through faults, and the figures each test reports.
+
+Every figure a test measures is printed (``RELIABILITY {...}``) and appended to
+``var/reliability-figures.jsonl``; docs/RELIABILITY.md is filled from those lines.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from django.db import OperationalError, connection, transaction
+from django.db.utils import InterfaceError
+from django_q.conf import Conf
+
+from tests.support.qcluster import QCluster
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = ROOT / "var" / "reliability-figures.jsonl"
+
+# Short timeouts in the cluster so a lease (timeout + 15 s) expires within a test.
+CLUSTER_ENV = {"WEBHOOKS_TIMEOUT_S": "3", "WEBHOOKS_RETRY_DELAYS": "2,2,2"}
+
+
+def database_label() -> str:
+    return "postgresql" if connection.vendor == "postgresql" else "sqlite"
+
+
+def broker_label() -> str:
+    return "redis" if not Conf.ORM else "orm"
+
+
+def report(fault: str, **figures) -> dict:
+    """Print and record what a fault test measured."""
+    line = {"fault": fault, "database": database_label(), "broker": broker_label(), **figures,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    print("RELIABILITY " + json.dumps(line))
+    FIGURES.parent.mkdir(exist_ok=True)
+    with FIGURES.open("a") as fh:
+        fh.write(json.dumps(line) + "\n")
+    return line
+
+
+def query(fn, *, attempts: int = 60):
+    """Run a read, reconnecting while the database is restarting (the test process is a client too)."""
+    for i in range(attempts):
+        try:
+            return fn()
+        except (OperationalError, InterfaceError):
+            connection.close()
+            time.sleep(0.5)
+    return fn()
+
+
+def poll(predicate, *, timeout: float, interval: float = 0.2, message: str = ""):
+    """Poll ``predicate`` until truthy; on timeout fail with ``message`` (and what it last saw)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s: {message}")
+        time.sleep(interval)
+
+
+def status_counts() -> dict:
+    from django.db.models import Count
+
+    from deliveries.models import Delivery
+
+    return query(lambda: dict(Delivery.objects.values_list("status").annotate(n=Count("id")).order_by()))
+
+
+def overlapping_ids(requests) -> list[str]:
+    """Webhook ids that had two requests in flight at the same moment (receiver's clock)."""
+    by_id: dict[str, list[tuple[float, float]]] = {}
+    for r in requests:
+        by_id.setdefault(r.webhook_id, []).append((r.arrived, r.answered or float("inf")))
+    overlaps = []
+    for webhook_id, spans in by_id.items():
+        spans.sort()
+        for (_, end), (start, _) in zip(spans, spans[1:]):
+            if start < end:
+                overlaps.append(webhook_id)
+                break
+    return overlaps
+
+
+def emit_many(n: int, *, key: str = "contact.created", per_transaction: int = 100, source: str = "shop") -> list[str]:
+    """Emit ``n`` events in transactions of ``per_transaction``; each commit kicks the dispatcher."""
+    from events.services import emit
+
+    ids = []
+    for start in range(0, n, per_transaction):
+        with transaction.atomic():
+            for i in range(start, min(n, start + per_transaction)):
+                ids.append(str(emit(key, source=source, payload={"contact": {"id": f"C-{i}"}, "n": i}).pk))
+    return ids
+
+
+@pytest.fixture
+def bind_queue(monkeypatch):
+    """Make this process queue its kicks where ``cluster`` listens (its name; optionally another Redis)."""
+
+    def bind(cluster: QCluster, *, redis_url: str | None = None):
+        monkeypatch.setattr(Conf, "CLUSTER_NAME", cluster.name)
+        if redis_url:
+            monkeypatch.setattr(Conf, "ORM", None)
+            monkeypatch.setattr(Conf, "REDIS", redis_url)
+            cluster.extra_env["REDIS_URL"] = redis_url
+        return cluster
+
+    return bind
+
+
+@pytest.fixture
+def clusters():
+    """QClusters started by a test; every one is stopped (or killed) at the end, whatever happened."""
+    started: list[QCluster] = []
+
+    def make(**kwargs) -> QCluster:
+        env = {**CLUSTER_ENV, **kwargs.pop("env", {})}
+        cluster = QCluster(env=env, **kwargs)
+        started.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in started:
+        cluster.kill()
+
+
+@pytest.fixture
+def postback_to(transactional_db):
+    """A postback channel subscribed to ``contact.created`` from every source."""
+    from tests.support.factories import postback_channel, subscribe
+
+    def make(url: str, *, name: str = "receiver", timeout: int = 3, key: str = "contact.created"):
+        channel = postback_channel(url, name=name, timeout=timeout)
+        subscribe(channel, key)
+        return channel
+
+    return make
