@@ -1,3 +1,12 @@
-"""The built-in demo receiver of ``make run``. Filled in by the delivery engine work."""
+"""The built-in demo receiver of ``make run`` (see ``deliveries.demo_views``)."""
 
-urlpatterns = []
+from django.urls import path
+
+from deliveries import demo_views
+
+app_name = "demo"
+
+urlpatterns = [
+    path("receiver/", demo_views.receiver, name="receiver"),
+    path("slack/", demo_views.slack, name="slack"),
+]

@@ -114,13 +114,15 @@ class Dispatcher:
                     claimed = self._claim_and_submit(pool)
                 if self._in_flight:
                     self._collect(timeout=0.01 if claimed else 0.1)
+                flushed = False
                 if self._done and (
                     len(self._done) >= FLUSH_SIZE
                     or not self._in_flight
                     or time.monotonic() - self._oldest_done >= FLUSH_AGE_S
                 ):
                     self._flush()
-                if self._in_flight or claimed:
+                    flushed = True  # a result may have made a retry due at once: look again
+                if self._in_flight or claimed or flushed:
                     continue
                 now = time.monotonic()
                 if now >= deadline:

@@ -101,7 +101,6 @@ def get_session() -> requests.Session:
                 session = requests.Session()
                 # Never a proxy from the environment: it would connect somewhere other than the vetted address.
                 session.trust_env = False
-                session.max_redirects = 0
                 adapter = VettedAddressAdapter(pool_connections=64, pool_maxsize=64, max_retries=0)
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)

@@ -333,11 +333,10 @@ def purge_old_records(*, days: int | None = None, batch_size: int = 1000, max_se
         if not ids:
             break
         with transaction.atomic():
-            Attempt.objects.filter(delivery__event_id__in=ids).delete()
-            from deliveries.models import Delivery as _Delivery
-
-            _Delivery.objects.filter(event_id__in=ids).delete()
-            purged["events"] += Event.objects.filter(pk__in=ids).delete()[0]
+            # Children first, in explicit statements, so no cascade collects millions of rows in memory.
+            purged["attempts"] += Attempt.objects.filter(delivery__event_id__in=ids).delete()[0]
+            Delivery.objects.filter(event_id__in=ids).delete()
+            purged["events"] += Event.objects.filter(pk__in=ids).delete()[1].get("events.Event", 0)
     return purged
 
 

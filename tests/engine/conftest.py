@@ -20,3 +20,10 @@ def _no_kicks(monkeypatch):
 @pytest.fixture
 def kicks(_no_kicks):
     return _no_kicks
+
+
+@pytest.fixture
+def catalogue(transactional_db):
+    from tests.support.factories import ensure_catalogue
+
+    ensure_catalogue()

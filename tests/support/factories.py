@@ -37,3 +37,11 @@ def user_with(*perms: str, username: str = "staff"):
         app_label, codename = perm.split(".")
         user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return get_user_model().objects.get(pk=user.pk)  # fresh, so the permission cache is empty
+
+
+def ensure_catalogue() -> None:
+    """Reload the event catalogue: a transactional test's flush empties every table, data migrations' rows too."""
+    from events.catalogue import load_catalogue
+
+    if not EventType.objects.filter(pk="test").exists():
+        load_catalogue(EventType)

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from channels.models import Channel, ChannelKind, Subscription
+from deliveries.schedules import register_schedules
 from events.models import EventType
 
 DEMO_USERNAME = "demo"
@@ -58,6 +59,9 @@ class Command(BaseCommand):
             sub, _ = Subscription.objects.get_or_create(event_type=event_type, channel=by_name[channel_name])
             sub.sources = sources
             sub.save()
+
+        # The sweeper is also registered after migrate; again here so the demo never runs without it.
+        register_schedules()
 
         self.stdout.write(
             self.style.SUCCESS(

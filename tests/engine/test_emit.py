@@ -1,0 +1,202 @@
+"""emit(): the event and its deliveries in the caller's transaction, queued on commit (SPEC section 3)."""
+
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from channels.models import Channel
+from deliveries.models import Delivery, DeliveryStatus
+from events.exceptions import EventConflict, PayloadTooLarge
+from events.models import Event, Order
+from events.services import emit, emit_event
+from tests.support.factories import enable, postback_channel, subscribe
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def channels_for_contact_created():
+    shop_only = postback_channel("http://127.0.0.1:9/shop", name="shop only")
+    everywhere = postback_channel("http://127.0.0.1:9/all", name="all sources")
+    subscribe(shop_only, "contact.created", sources=["shop"])
+    subscribe(everywhere, "contact.created")
+    return shop_only, everywhere
+
+
+def test_emit_writes_one_event_and_one_pending_delivery_per_matching_subscription(channels_for_contact_created):
+    shop_only, everywhere = channels_for_contact_created
+
+    event = emit("contact.created", source="shop", payload={"contact": {"id": 1}}, order_ref="A-1")
+
+    deliveries = Delivery.objects.filter(event=event)
+    assert {d.channel_id for d in deliveries} == {shop_only.pk, everywhere.pk}
+    assert all(d.status == DeliveryStatus.PENDING and d.next_attempt_at is not None for d in deliveries)
+    assert all(d.event_type_id == "contact.created" and d.source == "shop" for d in deliveries)
+    stored = Event.objects.get(pk=event.pk)
+    assert stored.payload == {"contact": {"id": 1}} and stored.order_ref == "A-1"
+    # The payload is stored once, on the event: a delivery has no payload column at all.
+    assert "payload" not in {f.name for f in Delivery._meta.get_fields()}
+
+
+def test_source_filter_leaves_out_subscriptions_for_other_sources(channels_for_contact_created):
+    _, everywhere = channels_for_contact_created
+
+    event = emit("contact.created", source="funnel", payload={})
+
+    assert list(Delivery.objects.filter(event=event).values_list("channel_id", flat=True)) == [everywhere.pk]
+
+
+def test_inactive_subscriptions_and_channels_get_no_delivery(channels_for_contact_created):
+    shop_only, everywhere = channels_for_contact_created
+    Channel.objects.filter(pk=shop_only.pk).update(active=False)
+    everywhere.subscriptions.update(active=False)
+
+    event = emit("contact.created", source="shop", payload={})
+
+    assert not Delivery.objects.filter(event=event).exists()
+
+
+def test_disabled_event_type_stores_the_event_with_no_deliveries(channels_for_contact_created):
+    enable("contact.created", enabled=False)
+
+    event = emit("contact.created", source="shop", payload={"x": 1})
+
+    assert Event.objects.filter(pk=event.pk).exists()
+    assert not Delivery.objects.filter(event=event).exists()
+
+
+def test_deliveries_are_queued_only_when_the_transaction_commits(channels_for_contact_created, kicks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with transaction.atomic():
+            emit("contact.created", source="shop", payload={})
+            assert kicks == []  # not yet: the caller's transaction is still open
+
+    assert len(callbacks) == 1
+    assert kicks == [1]
+
+
+def test_a_rolled_back_transaction_writes_nothing_and_queues_nothing(channels_for_contact_created, kicks, django_capture_on_commit_callbacks):
+    class Boom(Exception):
+        pass
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(Boom):
+            with transaction.atomic():
+                emit("contact.created", source="shop", payload={}, order_ref="R-1")
+                raise Boom
+
+    assert callbacks == [] and kicks == []
+    assert not Event.objects.exists() and not Delivery.objects.exists() and not Order.objects.exists()
+
+
+def test_same_event_id_and_content_returns_the_stored_event_and_creates_nothing(channels_for_contact_created):
+    event_id = uuid.uuid4()
+    first, created = emit_event("contact.created", source="shop", payload={"a": 1}, event_id=event_id)
+
+    again, created_again = emit_event("contact.created", source="shop", payload={"a": 1}, event_id=str(event_id))
+
+    assert created is True and created_again is False
+    assert again.pk == first.pk == event_id
+    assert Event.objects.count() == 1 and Delivery.objects.count() == 2
+
+
+@pytest.mark.parametrize("key, payload", [("contact.created", {"a": 2}), ("refund.applied", {"a": 1})])
+def test_same_event_id_with_other_content_is_a_conflict(channels_for_contact_created, key, payload):
+    event_id = uuid.uuid4()
+    emit("contact.created", source="shop", payload={"a": 1}, event_id=event_id)
+
+    with pytest.raises(EventConflict):
+        emit(key, source="shop", payload=payload, event_id=event_id)
+
+    assert Event.objects.count() == 1 and Delivery.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"key": "no.such.type"}, "type"),
+        ({"source": "pos"}, "source"),
+        ({"payload": ["not", "an", "object"]}, "payload"),
+        ({"payload": "text"}, "payload"),
+        ({"event_id": "not-a-uuid"}, "id"),
+        ({"occurred_at": "yesterday"}, "occurred_at"),
+        ({"occurred_at": "2026-11-23T10:15:00"}, "occurred_at"),  # no time zone
+        ({"order_ref": "x" * 101}, "order_ref"),
+        ({"payload": {"s": "a\x00b"}}, "payload"),
+        ({"payload": {"n": float("nan")}}, "payload"),
+    ],
+)
+def test_bad_input_is_a_validation_error_naming_the_field_and_writes_nothing(channels_for_contact_created, kwargs, field):
+    arguments = {"key": "contact.created", "source": "shop", "payload": {}, **kwargs}
+    key = arguments.pop("key")
+
+    with pytest.raises(ValidationError) as caught:
+        emit(key, **arguments)
+
+    assert field in caught.value.message_dict
+    assert not Event.objects.exists() and not Delivery.objects.exists()
+
+
+def test_payload_over_the_size_limit_is_payload_too_large(channels_for_contact_created, settings):
+    settings.WEBHOOKS_MAX_PAYLOAD_BYTES = 1000
+
+    with pytest.raises(PayloadTooLarge) as caught:
+        emit("contact.created", source="shop", payload={"blob": "x" * 1000})
+
+    assert "payload" in caught.value.message_dict
+    assert not Event.objects.exists()
+
+
+def test_payload_nested_deeper_than_any_real_payload_is_refused_without_recursion_error(channels_for_contact_created):
+    payload = {}
+    inner = payload
+    for _ in range(100_000):
+        inner["n"] = {}
+        inner = inner["n"]
+
+    with pytest.raises(ValidationError) as caught:
+        emit("contact.created", source="shop", payload=payload)
+
+    assert "payload" in caught.value.message_dict
+
+
+def test_payload_failing_the_types_json_schema_is_refused_naming_payload():
+    enable("order.completed")
+
+    with pytest.raises(ValidationError) as caught:
+        emit("order.completed", source="shop", payload={"order": {"number": 1}})
+
+    assert "payload" in caught.value.message_dict
+    assert "id" in caught.value.message_dict["payload"][0]
+    assert not Event.objects.exists()
+
+
+def test_payload_matching_the_schema_is_accepted():
+    enable("order.completed")
+
+    event = emit("order.completed", source="shop", payload={"order": {"id": "A-1"}})
+
+    assert event.type_id == "order.completed"
+
+
+def test_order_ref_keeps_one_order_row_with_the_latest_event_time():
+    enable("order.completed")
+
+    first = emit("order.completed", source="shop", payload={"order": {"id": "A-9"}}, order_ref="A-9")
+    second = emit("order.completed", source="admin", payload={"order": {"id": "A-9"}}, order_ref="A-9")
+
+    order = Order.objects.get(ref="A-9")
+    assert order.first_event_at == first.created_at
+    assert order.last_event_at == second.created_at
+
+
+def test_occurred_at_and_triggered_by_are_stored(django_user_model):
+    user = django_user_model.objects.create_user(username="ada")
+
+    event = emit("contact.created", source="admin", payload={}, occurred_at="2026-11-23T10:15:00Z", triggered_by=user)
+
+    event.refresh_from_db()
+    assert event.occurred_at.isoformat() == "2026-11-23T10:15:00+00:00"
+    assert event.triggered_by == user
