@@ -26,6 +26,8 @@ class HeadersField(serializers.JSONField):
 
 class ChannelSerializer(serializers.ModelSerializer):
     headers = HeadersField(required=False)
+    # Not the model's URLField: email channels have none, and "" is not a URI.
+    url = serializers.CharField(read_only=True, help_text="Postback or Slack incoming-webhook URL; empty for email.")
 
     class Meta:
         model = Channel

@@ -2,10 +2,18 @@
 
 from rest_framework import serializers
 
-from deliveries.models import Attempt, Delivery
+from deliveries.models import Attempt, Delivery, ErrorKind
+
+
+def error_kind_field(**kwargs):
+    # Declared, because a read-only model field loses allow_blank and the schema would
+    # then refuse the "" of an attempt without error.
+    return serializers.ChoiceField(choices=ErrorKind.choices, allow_blank=True, read_only=True, **kwargs)
 
 
 class AttemptSerializer(serializers.ModelSerializer):
+    error = error_kind_field(help_text="Empty when the endpoint answered; else why the attempt failed.")
+
     class Meta:
         model = Attempt
         fields = ["number", "trigger", "started_at", "duration_ms", "response_status", "error", "error_detail"]
@@ -14,6 +22,7 @@ class AttemptSerializer(serializers.ModelSerializer):
 
 class DeliverySerializer(serializers.ModelSerializer):
     event_type = serializers.CharField(source="event_type_id", read_only=True)
+    last_error = error_kind_field()
 
     class Meta:
         model = Delivery
@@ -51,6 +60,7 @@ class TestSendResultSerializer(serializers.ModelSerializer):
     delivery = serializers.IntegerField(source="delivery_id", read_only=True)
     event = serializers.UUIDField(source="delivery.event_id", read_only=True)
     succeeded = serializers.BooleanField(read_only=True, help_text="The endpoint answered 2xx.")
+    error = error_kind_field(help_text="Empty when the endpoint answered; else why the attempt failed.")
 
     class Meta:
         model = Attempt

@@ -1,6 +1,8 @@
 """REST API routes: /api/v1/ (SPEC section 8), the OpenAPI schema and its offline docs page."""
 
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
@@ -8,6 +10,14 @@ from rest_framework.routers import DefaultRouter
 from channels.api import ChannelViewSet, SubscriptionViewSet
 from deliveries.api import DeliveryViewSet
 from events.api import EventTypeViewSet, EventViewSet
+
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Anything under /api/ that no route matches: JSON, like every other API answer, not Django's HTML page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -27,4 +37,5 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
         name="api-docs",
     ),
+    re_path(r"", not_found),
 ]
