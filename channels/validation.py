@@ -80,7 +80,7 @@ def validate_channel(channel) -> None:
                     errors["email_to"] = f"{address!r} is not a valid email address."
                     break
     try:
-        validate_headers(channel.headers or {})
+        validate_headers({} if channel.headers is None else channel.headers)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if channel.timeout is not None and not 1 <= channel.timeout <= settings.WEBHOOKS_TIMEOUT_S:
