@@ -141,6 +141,8 @@ class LimitedJSONParser(JSONParser):
             data = json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
         _refuse_unstorable_strings(data)
         return data
 

@@ -159,3 +159,14 @@ def test_session_login_also_works_for_staff_in_the_browser(client, django_user_m
     grant(user, "channels.view_channel")
     client.force_login(user)
     assert client.get("/api/v1/channels/").status_code == 200
+
+
+def test_options_and_head_follow_the_read_permission(make_client, anonymous, objects):
+    viewer = make_client(*VIEW_ALL)
+    nobody = make_client()
+
+    for url in read_urls(objects):
+        assert viewer.options(url).status_code == 200, url
+        assert viewer.head(url).status_code == 200, url
+        assert nobody.options(url).status_code == 403, url
+        assert anonymous.options(url).status_code == 401, url

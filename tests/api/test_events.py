@@ -127,6 +127,8 @@ def test_missing_fields_are_named(admin_api):
         (b'{"type": "order.completed", "source": "shop", "payload": {"order": {"id": "\\u0000"}}}', "application/json"),
         (b'{"type": "order.completed", "source": "shop", "payload": {"order": {"id": "\\ud800"}}}', "application/json"),
         (b"", "application/json"),
+        (b'{"type": "order.completed", "source": "shop", "payload": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "application/json"),
+        (b'{"type": "order.completed", "source": "shop", "payload": {"a": ' + b'{"a": ' * 500 + b"1" + b"}" * 501 + b"}", "application/json"),
     ],
 )
 def test_malformed_json_is_400(admin_api, body, content_type):
