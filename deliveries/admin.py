@@ -65,6 +65,12 @@ class SourceFilter(admin.SimpleListFilter):
         return queryset.filter(source=self.value()) if self.value() else queryset
 
 
+class SelectRelatedFilter(admin.RelatedFieldListFilter):
+    """The event-type filter as a drop-down: the catalogue has some seventy types."""
+
+    template = "admin/includes/select_filter.html"
+
+
 class AttemptInline(admin.StackedInline):
     model = Attempt
     extra = 0
@@ -96,7 +102,7 @@ class AttemptInline(admin.StackedInline):
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
         "id",
-        "created_at",
+        "created",
         "event_type_key",
         "source",
         "channel",
@@ -107,7 +113,13 @@ class DeliveryAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["id"]
     # Plain related filters list the catalogue and the channels (small tables); no facets, no DISTINCT over deliveries.
-    list_filter = ["status", "event_type", "channel", SourceFilter, ("created_at", admin.DateFieldListFilter)]
+    list_filter = [
+        "status",
+        ("event_type", SelectRelatedFilter),
+        "channel",
+        SourceFilter,
+        ("created_at", admin.DateFieldListFilter),
+    ]
     list_select_related = ["channel", "event"]
     search_fields = ["=id", "=event__id", "=event__order_ref"]
     search_help_text = "Delivery id, event id or order reference (exact)."
@@ -149,6 +161,10 @@ class DeliveryAdmin(admin.ModelAdmin):
         return request.user.has_perm("deliveries.retry_delivery")
 
     # --- columns -------------------------------------------------------------
+
+    @admin.display(description="created (UTC)")
+    def created(self, delivery):
+        return f"{delivery.created_at:%Y-%m-%d %H:%M:%S}"
 
     @admin.display(description="event type")
     def event_type_key(self, delivery):

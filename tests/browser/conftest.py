@@ -55,6 +55,10 @@ def page(browser):
 @pytest.fixture
 def staff(django_user_model):
     """A superuser to log in with (the permission matrix is covered by tests/admin)."""
+    from tests.support.factories import ensure_catalogue
+
+    # Browser tests are transactional: an earlier one's flush emptied the catalogue.
+    ensure_catalogue()
     return django_user_model.objects.create_superuser("staffer", "staffer@example.com", "correct horse battery")
 
 

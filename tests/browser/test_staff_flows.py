@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from channels.models import Channel, ChannelKind, Subscription
 from events.models import EventType
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_switch_an_event_on_then_attach_edit_and_delete_a_channel(logged_in, live_server, screenshot):

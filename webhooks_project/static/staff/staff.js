@@ -34,6 +34,9 @@
   }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form.switch-form").forEach(wire);
+    document.querySelectorAll("select[data-select-filter]").forEach(function (select) {
+      select.addEventListener("change", function () { window.location.search = select.value; });
+    });
     // Pages waiting on a worker (a Retry just asked for) refresh themselves until it is done.
     var refresh = document.querySelector("[data-refresh-while-pending]");
     if (refresh) { setTimeout(function () { window.location.reload(); }, 2000); }
