@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination, PageNumberPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.settings import api_settings
 from rest_framework.throttling import UserRateThrottle
@@ -114,12 +114,16 @@ def max_body_bytes() -> int:
     return settings.WEBHOOKS_MAX_PAYLOAD_BYTES + ENVELOPE_SLACK_BYTES
 
 
-class LimitedJSONParser(JSONParser):
+class LimitedJSONParser(BaseParser):
     """JSON only, refused with 413 before parsing when the body is over the limit.
 
     Checks the declared length first (no read at all), then reads at most one byte more
     than the limit, so a body without Content-Length cannot make us hold more either.
+    Not a subclass of DRF's JSONParser on purpose: DRF reads ``request.body`` whole for
+    those, before the parser can look at the length.
     """
+
+    media_type = "application/json"
 
     def parse(self, stream, media_type=None, parser_context=None):
         limit = max_body_bytes()

@@ -167,6 +167,15 @@ def test_a_body_far_over_the_limit_is_413_before_it_is_parsed(admin_api, setting
     assert "detail" in response.json()
 
 
+def test_a_body_of_several_megabytes_is_413_not_a_django_error_page(admin_api):
+    body = b'{"type": "order.completed", "source": "shop", "payload": {"x": "' + b"x" * 3_000_000 + b'"}}'
+
+    response = admin_api.generic("POST", "/api/v1/events/", body, content_type="application/json")
+
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    assert not Event.objects.exists()
+
+
 def test_the_log_filters_by_type_source_and_order_ref(admin_api, event_type):
     ingest(admin_api, order_ref="A-1")
     ingest(admin_api, order_ref="A-2", source="funnel")
