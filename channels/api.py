@@ -1,6 +1,6 @@
 """REST API: channels (CRUD, test send, secret rotation) and subscriptions. SPEC section 8."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -20,6 +20,7 @@ from channels.serializers import (
 from channels.services import attach_channel, update_subscription
 from channels.services import rotate_secret as rotate_channel_secret
 from deliveries.serializers import TestSendResultSerializer
+from deliveries.services import send_test_event
 
 CHANNEL_FIELDS = ("name", "kind", "url", "email_to", "headers", "timeout", "active")
 
@@ -98,8 +99,6 @@ class ChannelViewSet(viewsets.ModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
-        from deliveries.services import send_test_event
-
         channel = self.get_object()
         attempt = send_test_event(channel=channel, user=request.user)
         return Response(TestSendResultSerializer(attempt).data)

@@ -9,6 +9,7 @@ from deliveries.exceptions import RetryRefused
 from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery
 from deliveries.serializers import DeliveryDetailSerializer, DeliverySerializer
+from deliveries.services import request_manual_retry
 from webhooks_project.api_common import Conflict, ErrorResponseSerializer, NewestFirstCursorPages
 
 
@@ -53,8 +54,6 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
-        from deliveries.services import request_manual_retry
-
         delivery = self.get_object()
         try:
             delivery = request_manual_retry(delivery=delivery, user=request.user)

@@ -16,6 +16,7 @@ from events.serializers import (
     EventTypeSerializer,
     EventTypeUpdateSerializer,
 )
+from events.services import emit_event
 from webhooks_project.api_common import NewestFirstCursorPages
 
 
@@ -105,8 +106,6 @@ class EventViewSet(
         return EventDetailSerializer
 
     def create(self, request, *args, **kwargs):
-        from events.services import emit_event
-
         data = EventIngestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
