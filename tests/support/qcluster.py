@@ -41,6 +41,7 @@ class QCluster:
         self.workers = workers
         self.extra_env = env or {}
         self.process: subprocess.Popen | None = None
+        self._saved_conf: tuple | None = None
         self._log = tempfile.NamedTemporaryFile(prefix=f"qcluster-{self.name}-", suffix=".log", delete=False)
 
     def environment(self) -> dict:
@@ -58,11 +59,31 @@ class QCluster:
         env.update(self.extra_env)
         return env
 
+    def route_kicks_here(self) -> None:
+        """Make this (test) process queue its jobs where the cluster listens.
+
+        django-q2 names the queue after the cluster and signs each job with its name
+        (``Conf.PREFIX``): both must match the subprocess, or kicks are never run. Undone by stop()/kill().
+        """
+        from django_q.conf import Conf
+
+        if self._saved_conf is None:
+            self._saved_conf = (Conf.PREFIX, Conf.CLUSTER_NAME)
+        Conf.PREFIX = Conf.CLUSTER_NAME = self.name
+
+    def _unroute(self) -> None:
+        from django_q.conf import Conf
+
+        if self._saved_conf is not None:
+            Conf.PREFIX, Conf.CLUSTER_NAME = self._saved_conf
+            self._saved_conf = None
+
     def start(self) -> "QCluster":
         # The sweeper schedule may have been flushed away by an earlier transactional test.
         from deliveries.schedules import register_schedules
 
         register_schedules()
+        self.route_kicks_here()
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
             cwd=ROOT,
@@ -75,11 +96,13 @@ class QCluster:
 
     def kill(self) -> None:
         """SIGKILL the whole cluster (master and workers) at once: a crash, nothing cleaned up."""
+        self._unroute()
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=30)
 
     def stop(self, timeout: float = 30) -> None:
+        self._unroute()
         if not self.process or self.process.poll() is not None:
             return
         try:

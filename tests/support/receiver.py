@@ -60,6 +60,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
+    def handle_error(self, request, client_address):
+        pass  # a client that hung up (killed worker, timeout) is part of the tests, not noise to print
+
 
 class Receiver:
     """``with Receiver() as r: r.url("/hook")`` ... ``r.requests``."""
