@@ -1,8 +1,29 @@
 """Query-parameter filters of the events and event-types lists (SPEC section 8: names as the fields)."""
 
+import datetime as dt
+
 import django_filters
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from events.models import Availability, Event, EventType, Source
+
+
+class UtcRepresentableDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time that still exists in UTC (``0001-01-01T00:00+01:00`` does not)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is not None:
+            try:
+                value.astimezone(dt.timezone.utc)
+            except (OverflowError, ValueError) as exc:
+                raise ValidationError("Enter a date-time between the years 1 and 9999 (UTC).", code="invalid") from exc
+        return value
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcRepresentableDateTimeField
 
 
 class EventTypeFilter(django_filters.FilterSet):
@@ -23,8 +44,8 @@ class EventFilter(django_filters.FilterSet):
     type = django_filters.CharFilter(field_name="type_id", max_length=100, help_text="Event type key.")
     source = django_filters.ChoiceFilter(choices=Source.choices)
     order_ref = django_filters.CharFilter(max_length=100)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Event

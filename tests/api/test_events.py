@@ -100,6 +100,7 @@ def test_the_same_id_with_other_content_is_409(admin_api, event_type, change):
         ({"payload": {}}, "payload"),
         ({"id": "not-a-uuid"}, "id"),
         ({"occurred_at": "yesterday"}, "occurred_at"),
+        ({"occurred_at": "0001-01-01T00:00:00+01:00"}, "occurred_at"),
         ({"order_ref": "x" * 101}, "order_ref"),
     ],
 )
@@ -191,6 +192,31 @@ def test_the_log_filters_by_type_source_and_order_ref(admin_api, event_type):
     assert types(order_ref="A-1") == [("order.completed", "shop", "A-1")]
     assert types(type="no.such.type") == []
     assert admin_api.get("/api/v1/events/", {"source": "warehouse"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"created_before": "0001-01-01T00:08:13+01:00"},
+        {"created_after": "9999-12-31T23:59:59-05:00"},
+        {"created_after": "yesterday"},
+    ],
+)
+def test_a_date_filter_outside_what_utc_can_hold_is_400(admin_api, params):
+    response = admin_api.get("/api/v1/events/", params)
+
+    assert response.status_code == 400 and set(params) <= set(response.json())
+
+
+def test_the_log_filters_by_creation_time(admin_api, event_type):
+    event_id = ingest(admin_api, type=event_type.key, payload={}).json()["id"]
+    created = Event.objects.get(pk=event_id).created_at
+
+    def ids(**params):
+        return [e["id"] for e in admin_api.get("/api/v1/events/", params).json()["results"]]
+
+    assert ids(created_after=created.isoformat()) == [event_id]
+    assert ids(created_before=created.isoformat()) == []
 
 
 def test_the_log_is_cursor_paginated_newest_first(admin_api, event_type):
