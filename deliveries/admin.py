@@ -8,15 +8,17 @@ module only asks it and reports what it said.
 from collections import Counter
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from deliveries.models import Attempt, Delivery, DeliveryStatus
 from events.models import Source
+from events.selectors_admin import order_ids_by_ref
 from webhooks_project.admin import EstimatedCountPaginator
 
 # "Retry selected" looks at no more than this many rows in one go.
@@ -98,17 +100,26 @@ class AttemptInline(admin.StackedInline):
         return super().get_queryset(request).select_related("triggered_by")
 
 
+class DeliveryChangeList(ChangeList):
+    """Links each shown delivery to its order's page, with one query for the whole page."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        order_ids = order_ids_by_ref(d.event.order_ref for d in self.result_list)
+        for delivery in self.result_list:
+            delivery.order_pk = order_ids.get(delivery.event.order_ref)
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "created",
         "event_type_key",
-        "source",
         "channel",
         "status_badge",
-        "attempt_count",
-        "last_response_status",
+        "attempts",
+        "last_http_status",
         "order_link",
     ]
     list_display_links = ["id"]
@@ -142,6 +153,9 @@ class DeliveryAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [f for row in fields for f in (row if isinstance(row, tuple) else (row,))]
 
+    def get_changelist(self, request, **kwargs):
+        return DeliveryChangeList
+
     def get_queryset(self, request):
         # The event's payload can be large and is not shown in the list.
         return super().get_queryset(request).defer("event__payload")
@@ -170,6 +184,14 @@ class DeliveryAdmin(admin.ModelAdmin):
     def event_type_key(self, delivery):
         return delivery.event_type_id
 
+    @admin.display(description="attempts")
+    def attempts(self, delivery):
+        return delivery.attempt_count
+
+    @admin.display(description="HTTP")
+    def last_http_status(self, delivery):
+        return delivery.last_response_status or delivery.get_last_error_display() or "-"
+
     @admin.display(description="status")
     def status_badge(self, delivery):
         return format_html('<span class="status-badge status-{}">{}</span>', delivery.status, delivery.get_status_display())
@@ -179,7 +201,11 @@ class DeliveryAdmin(admin.ModelAdmin):
         ref = delivery.event.order_ref
         if not ref:
             return "-"
-        url = reverse("admin:events_order_changelist") + "?q=" + ref
+        order_id = getattr(delivery, "order_pk", None)
+        if order_id is None:
+            url = reverse("admin:events_order_changelist") + "?" + urlencode({"q": ref})
+        else:
+            url = reverse("admin:events_order_change", args=[order_id])
         return format_html('<a href="{}">{}</a>', url, ref)
 
     # --- retry ---------------------------------------------------------------

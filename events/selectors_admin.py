@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch
 
 from channels.models import Subscription
 from deliveries.models import Attempt, Delivery
-from events.models import Event, EventType
+from events.models import Event, EventType, Order
 
 
 @dataclass
@@ -77,3 +77,11 @@ def failed_deliveries_of_order(*, order_ref: str):
         .order_by("id")
     )
 
+
+
+def order_ids_by_ref(refs) -> dict[str, int]:
+    """Order ids for the given references, in one query (links from delivery lists to order pages)."""
+    refs = {r for r in refs if r}
+    if not refs:
+        return {}
+    return dict(Order.objects.filter(ref__in=refs).values_list("ref", "id"))

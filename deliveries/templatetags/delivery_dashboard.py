@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django import template
 
 from channels.models import Channel
+from events.selectors_admin import order_ids_by_ref
 from deliveries.selectors import channel_health, failed_awaiting_human, hourly_outcomes
 
 register = template.Library()
@@ -81,11 +82,15 @@ def delivery_dashboard(context):
     channels = list(Channel.objects.filter(pk__in=list(health)).order_by("name", "id"))
     for channel in channels:
         channel.health = health[channel.pk]
+    awaiting = list(failed_awaiting_human(limit=10))
+    order_ids = order_ids_by_ref(d.event.order_ref for d in awaiting)
+    for delivery in awaiting:
+        delivery.order_pk = order_ids.get(delivery.event.order_ref)
     return {
         "visible": True,
         "chart": _chart(hourly_outcomes()),
         "channels": channels,
-        "awaiting": list(failed_awaiting_human(limit=10)),
+        "awaiting": awaiting,
         "can_retry": user.has_perm("deliveries.retry_delivery"),
         "request": request,
     }
