@@ -149,7 +149,12 @@ if WEBHOOKS_RETENTION_DAYS < 1:
 # --- django-q2 --------------------------------------------------------------
 # Retry logic lives in our own tables (deliveries.next_attempt_at), so the
 # cluster never re-runs a job by itself: max_attempts=1, failures acknowledged,
-# and `retry` above `timeout` so a slow job is not handed out twice.
+# and `retry` above `timeout` so a slow job is not handed out twice. A job is
+# not one delivery: `deliveries.tasks.dispatch` drains due deliveries in batches
+# with its own thread pool (budget 45 s + at most 30 s for the last sends), and
+# the `postbacks-sweeper` schedule (once a minute, the finest django-q2 offers)
+# stays on duty ~50 s polling every second, so `timeout` must stay above 80 s.
+# save_limit=-1: successful jobs are not stored (each stored result costs ~20 ms).
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER = {
     "name": env.str("Q_CLUSTER_NAME", default="postbacks"),
@@ -161,6 +166,8 @@ Q_CLUSTER = {
     "save_limit": -1,
     "catch_up": False,
     "poll": 0.1,
+    # Worker processes are long-lived: the HTTP session and thread pool are reused across jobs.
+    "recycle": 5000,
     "label": "Task queue",
 }
 if REDIS_URL:
