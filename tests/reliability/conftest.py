@@ -76,10 +76,13 @@ def status_counts() -> dict:
 
 
 def overlapping_ids(requests) -> list[str]:
-    """Webhook ids that had two requests in flight at the same moment (receiver's clock)."""
-    by_id: dict[str, list[tuple[float, float]]] = {}
+    """Webhook ids that had two requests in flight at the same moment on one path (receiver's clock).
+
+    Keyed by path too: one event goes to several channels with the same webhook-id.
+    """
+    by_id: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for r in requests:
-        by_id.setdefault(r.webhook_id, []).append((r.arrived, r.answered or float("inf")))
+        by_id.setdefault((r.path, r.webhook_id), []).append((r.arrived, r.answered or float("inf")))
     overlaps = []
     for webhook_id, spans in by_id.items():
         spans.sort()
@@ -136,7 +139,9 @@ def clusters():
 @pytest.fixture
 def postback_to(transactional_db):
     """A postback channel subscribed to ``contact.created`` from every source."""
-    from tests.support.factories import postback_channel, subscribe
+    from tests.support.factories import ensure_catalogue, postback_channel, subscribe
+
+    ensure_catalogue()  # an earlier transactional test's flush took the catalogue with it
 
     def make(url: str, *, name: str = "receiver", timeout: int = 3, key: str = "contact.created"):
         channel = postback_channel(url, name=name, timeout=timeout)

@@ -347,3 +347,32 @@ class RedirectReceiver(_RawServer):
             f"Connection: close\r\n\r\n".encode()
         )
         conn.close()
+
+
+class TrickleReceiver(_RawServer):
+    """Starts an answer and then sends one byte every ``interval`` seconds, for ``duration`` seconds.
+
+    Each read returns within ``interval``, so a client whose timeout is per read (as
+    ``requests``' is) never times out: only a deadline on the whole attempt stops it.
+    Records, per connection, how long the client stayed.
+    """
+
+    def __init__(self, *, interval: float = 0.5, duration: float = 60.0):
+        self.interval = interval
+        self.duration = duration
+        self.client_stayed: list[float] = []
+        super().__init__()
+
+    def handle(self, conn):
+        accepted = time.monotonic()
+        self.read_request(conn)
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Slow: ")
+            while time.monotonic() - accepted < self.duration and not self._stop.is_set():
+                time.sleep(self.interval)
+                conn.sendall(b"a")
+            conn.sendall(b"\r\nContent-Length: 2\r\n\r\nok")
+        except OSError:
+            pass
+        finally:
+            self.client_stayed.append(time.monotonic() - accepted)

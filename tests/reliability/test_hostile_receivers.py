@@ -1,0 +1,120 @@
+"""SPEC sections 4 and 5 against hostile endpoints, through a real qcluster.
+
+- accepts and never answers: the channel's timeout is honoured, the delivery fails as
+  ``timeout`` and is not retried (seed 004);
+- answers a 100 MB body: at most 4 KiB is read and stored, the worker is not held;
+- redirects to an internal address: the redirect is not followed;
+- answers one byte at a time, forever: the timeout bounds the whole attempt, not each read,
+  and the delivery is never sent a second time while the first attempt is still running.
+"""
+
+import time
+
+import pytest
+
+from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind
+from tests.reliability.conftest import emit_many, poll, report
+from tests.reliability.receivers import HugeBodyReceiver, RedirectReceiver, SilentReceiver, TrickleReceiver
+from tests.support.receiver import Receiver
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+TIMEOUT_S = 2
+
+
+def _final(channel):
+    return Delivery.objects.filter(channel=channel, status__in=[DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED]).first()
+
+
+def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(postback_to, clusters, bind_queue):
+    with SilentReceiver() as silent, HugeBodyReceiver() as huge, Receiver() as canary, \
+            RedirectReceiver(f"http://127.0.0.1:{0}/internal") as redirect:
+        redirect.location = canary.url("/internal")  # an internal address that records any visit
+        silent_channel = postback_to(silent.url, name="silent", timeout=TIMEOUT_S)
+        huge_channel = postback_to(huge.url, name="huge", timeout=TIMEOUT_S)
+        redirect_channel = postback_to(redirect.url, name="redirect", timeout=TIMEOUT_S)
+        healthy = Receiver().start()
+        healthy_channel = postback_to(healthy.url("/hook"), name="healthy", timeout=TIMEOUT_S)
+        cluster = bind_queue(clusters(workers=2))
+        cluster.start()
+
+        # When one event goes to all four
+        started = time.monotonic()
+        emit_many(1)
+        channels = [silent_channel, huge_channel, redirect_channel, healthy_channel]
+        poll(lambda: all(_final(c) for c in channels), timeout=90, message="every delivery final")
+        silent_d, huge_d, redirect_d, healthy_d = (_final(c) for c in channels)
+        healthy.stop()
+
+        # Then: the silent endpoint timed out once, after the channel's timeout, and was not retried
+        silent_attempt = Attempt.objects.get(delivery=silent_d)
+        poll(lambda: silent.client_closed_after, timeout=10, message="the receiver saw the sender hang up")
+        # The 100 MB answer was cut at 4 KiB; the sender hung up long before 100 MB went out
+        huge_attempt = Attempt.objects.get(delivery=huge_d)
+        poll(huge.client_closed.is_set, timeout=10, message="the receiver saw the sender hang up on the 100 MB body")
+        # The redirect was recorded as such and not followed
+        redirect_attempt = Attempt.objects.get(delivery=redirect_d)
+
+        figures = report(
+            "Hostile receivers (silent, 100 MB body, redirect to internal)",
+            silent={"status": silent_d.status, "error": silent_d.last_error, "attempts": silent_d.attempt_count,
+                    "duration_ms": silent_attempt.duration_ms,
+                    "receiver_saw_hang_up_after_s": round(silent.client_closed_after[0], 2)},
+            huge={"status": huge_d.status, "stored_body_bytes": len(huge_attempt.response_body.encode()),
+                  "bytes_the_receiver_got_out": huge.bytes_sent, "duration_ms": huge_attempt.duration_ms},
+            redirect={"status": redirect_d.status, "response_status": redirect_d.last_response_status,
+                      "attempts": redirect_d.attempt_count, "internal_target_hits": len(canary.requests)},
+            healthy_status=healthy_d.status, seconds=round(time.monotonic() - started, 1),
+            lost=0 if healthy_d.status == DeliveryStatus.SUCCEEDED else 1, duplicates=0,
+        )
+
+        assert silent_d.status == DeliveryStatus.FAILED and silent_d.last_error == ErrorKind.TIMEOUT, figures
+        assert silent_d.attempt_count == 1 and silent.connections == 1, figures
+        assert silent_d.failure_reason
+        assert TIMEOUT_S * 1000 * 0.9 <= silent_attempt.duration_ms < (TIMEOUT_S + 5) * 1000, figures
+        assert silent.client_closed_after[0] < TIMEOUT_S + 5, figures
+
+        assert huge_d.status == DeliveryStatus.SUCCEEDED, figures
+        assert len(huge_attempt.response_body.encode()) <= 4096, figures
+        assert not huge.completed and huge.bytes_sent < 16 * 1024 * 1024, figures
+
+        assert redirect_d.status == DeliveryStatus.FAILED and redirect_d.last_response_status == 302, figures
+        assert redirect_d.last_error == ErrorKind.HTTP_STATUS and redirect_d.attempt_count == 1, figures
+        assert canary.requests == [], figures
+        assert redirect.connections == 1, figures
+
+        # A slow or dead endpoint did not hold up the healthy one (SPEC section 5).
+        assert healthy_d.status == DeliveryStatus.SUCCEEDED, figures
+
+
+def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_sent_twice_at_once(
+    postback_to, clusters, bind_queue
+):
+    # A trickle longer than the lease (timeout + 15 s) and past the sweeper's first round (~30 s).
+    trickle = TrickleReceiver(interval=0.5, duration=90)
+    try:
+        channel = postback_to(trickle.url, name="trickle", timeout=TIMEOUT_S)
+        cluster = bind_queue(clusters(workers=2))
+        cluster.start()
+        emit_many(1)
+
+        # Until the delivery ends, or a second connection shows it is being sent twice at once.
+        poll(lambda: _final(channel) or trickle.connections >= 2, timeout=75,
+             message="the trickling delivery ends (or is sent again)")
+        first_stayed = trickle.client_stayed[0] if trickle.client_stayed else None
+        connections, in_flight = trickle.connections, trickle.connections - len(trickle.client_stayed)
+    finally:
+        trickle.stop()
+    delivery = Delivery.objects.get(channel=channel)
+    figures = report(
+        "Receiver trickling its answer one byte every 0.5 s",
+        status=delivery.status, error=delivery.last_error, attempts=delivery.attempt_count,
+        connections=connections, connections_still_open=in_flight,
+        first_connection_held_s=None if first_stayed is None else round(first_stayed, 1),
+        timeout_s=TIMEOUT_S, duplicates=max(0, connections - 1), lost=0,
+    )
+    # The lease never expired under a live attempt: one connection, not a second one beside it.
+    assert connections == 1, figures
+    # The timeout bounds the whole attempt: the sender hung up within the timeout (plus slack).
+    assert first_stayed is not None and first_stayed < TIMEOUT_S + 5, figures
+    assert delivery.status == DeliveryStatus.FAILED and delivery.last_error == ErrorKind.TIMEOUT, figures
