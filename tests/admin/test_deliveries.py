@@ -128,3 +128,14 @@ def test_retry_selected_is_not_offered_without_the_permission(make_staff, make_d
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.FAILED
     assert response.status_code in (200, 302)
+
+
+def test_search_finds_by_delivery_id_event_id_or_order_reference(admin_client, make_delivery, postback_channel):
+    a = make_delivery(channel=postback_channel, order_ref="A-100")
+    b = make_delivery(channel=postback_channel, order_ref="A-200")
+
+    assert shown(admin_client.get(LIST_URL, {"q": str(a.pk)})) == {a.pk}
+    assert shown(admin_client.get(LIST_URL, {"q": str(b.event_id)})) == {b.pk}
+    assert shown(admin_client.get(LIST_URL, {"q": "A-200"})) == {b.pk}
+    assert shown(admin_client.get(LIST_URL, {"q": "nothing like it"})) == set()
+    assert shown(admin_client.get(LIST_URL, {"q": "99999999999999999999999"})) == set()
