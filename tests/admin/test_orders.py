@@ -192,3 +192,16 @@ def test_order_pages_need_the_view_permission(make_staff, make_delivery, postbac
 
 def test_unknown_order_is_404(admin_client):
     assert admin_client.get(reverse("admin:events_order_change", args=[999999])).status_code == 404
+
+
+def test_event_log_search_finds_by_event_id_or_order_reference(admin_client, make_delivery, postback_channel):
+    a = make_delivery(channel=postback_channel, order_ref="A-300")
+    b = make_delivery(channel=postback_channel, order_ref="A-400")
+    url = reverse("admin:events_event_changelist")
+
+    def found(q):
+        return {e.pk for e in admin_client.get(url, {"q": q}).context["cl"].result_list}
+
+    assert found(str(a.event_id)) == {a.event_id}
+    assert found("A-400") == {b.event_id}
+    assert found("not an id") == set()
