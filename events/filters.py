@@ -10,13 +10,17 @@ from events.models import Availability, Event, EventType, Source
 
 
 class UtcRepresentableDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time that still exists in UTC (``0001-01-01T00:00+01:00`` does not)."""
+    """An ISO 8601 date-time, given to the database in UTC.
+
+    In UTC because PostgreSQL refuses offsets beyond 15:59 that Python accepts; and one
+    that exists in UTC (``0001-01-01T00:00+01:00`` does not).
+    """
 
     def to_python(self, value):
         value = super().to_python(value)
         if value is not None:
             try:
-                value.astimezone(dt.timezone.utc)
+                value = value.astimezone(dt.timezone.utc)
             except (OverflowError, ValueError) as exc:
                 raise ValidationError("Enter a date-time between the years 1 and 9999 (UTC).", code="invalid") from exc
         return value
