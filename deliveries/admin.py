@@ -33,7 +33,15 @@ def retry_deliveries(modeladmin, request, deliveries) -> tuple[int, Counter]:
 
     queued = 0
     skipped: Counter = Counter()
-    for delivery in list(deliveries[:RETRY_BATCH_LIMIT]):
+    batch = list(deliveries[: RETRY_BATCH_LIMIT + 1])
+    if len(batch) > RETRY_BATCH_LIMIT:
+        batch = batch[:RETRY_BATCH_LIMIT]
+        modeladmin.message_user(
+            request,
+            f"Only the first {RETRY_BATCH_LIMIT} deliveries were considered; run the action again for the rest.",
+            messages.WARNING,
+        )
+    for delivery in batch:
         reason = retry_refusal_reason(delivery=delivery, user=request.user)
         if reason is None:
             try:

@@ -139,3 +139,17 @@ def test_search_finds_by_delivery_id_event_id_or_order_reference(admin_client, m
     assert shown(admin_client.get(LIST_URL, {"q": "A-200"})) == {b.pk}
     assert shown(admin_client.get(LIST_URL, {"q": "nothing like it"})) == set()
     assert shown(admin_client.get(LIST_URL, {"q": "99999999999999999999999"})) == set()
+
+
+def test_retry_selected_considers_a_bounded_batch_and_says_so(admin_client, make_delivery, postback_channel, monkeypatch):
+    import deliveries.admin
+
+    monkeypatch.setattr(deliveries.admin, "RETRY_BATCH_LIMIT", 2)
+    ids = [make_delivery(channel=postback_channel).pk for _ in range(3)]
+
+    response = admin_client.post(LIST_URL, {"action": "retry_selected", "_selected_action": ids})
+
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Only the first 2 deliveries were considered; run the action again for the rest." in texts
+    assert "Retry requested for 2 deliveries." in texts
+    assert Delivery.objects.filter(status="pending").count() == 2
