@@ -7,6 +7,7 @@ or ``{"detail": "..."}``) instead of a 500.
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions, serializers, status
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.settings import api_settings
@@ -83,6 +84,30 @@ class NewestFirstCursorPages(CursorPagination):
     def get_ordering(self, request, queryset, view):
         ordering = getattr(view, "cursor_ordering", self.ordering)
         return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        """DRF's cursor, with its position checked against the ordering field.
+
+        A cursor is client input: a forged position ("p=abc" for an id, a date-time with an
+        offset PostgreSQL refuses) would otherwise reach the database and fail there.
+        """
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
+        try:
+            position = field.to_python(cursor.position)
+            if isinstance(position, datetime.datetime):
+                position = position.astimezone(datetime.timezone.utc)
+            elif isinstance(position, int) and not -(2**63) <= position < 2**63:
+                raise ValueError(position)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
+            raise exceptions.NotFound(self.invalid_cursor_message) from exc
+        return Cursor(offset=cursor.offset, reverse=cursor.reverse, position=str(position))
 
 
 # --- Throttling --------------------------------------------------------------

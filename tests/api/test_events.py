@@ -1,7 +1,9 @@
 """events/: idempotent ingest with clear errors, and the event log with filters and cursor pages."""
 
+import base64
 import json
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 
@@ -241,6 +243,18 @@ def test_the_log_is_cursor_paginated_newest_first(admin_api, event_type):
 
     assert seen == list(reversed(ids))
     assert admin_api.get("/api/v1/events/", {"cursor": "garbage"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "position", ["abc", "0001-01-01T00:00:00+01:00", "2026-01-01T00:00:00-19:38", "", "9" * 30]
+)
+def test_a_forged_cursor_is_404_or_followed_never_a_500(admin_api, event_type, position):
+    ingest(admin_api, type=event_type.key, payload={})
+    cursor = base64.b64encode(urlencode({"p": position, "o": 0}).encode()).decode()
+
+    for url in ("/api/v1/events/", "/api/v1/deliveries/"):
+        response = admin_api.get(url, {"cursor": cursor})
+        assert response.status_code in (200, 404), (url, response.content)
 
 
 def test_an_event_detail_lists_its_delivery_ids(admin_api, order_completed_to_receiver):
