@@ -177,3 +177,47 @@ def test_dashboard_and_delivery_log_pages(logged_in, live_server, receiver, scre
     page.locator("#result_list tbody tr").first.locator("th a").click()
     expect(page.locator("#content")).to_contain_text("HTTP")
     screenshot(page, "delivery")
+
+
+@pytest.mark.integration
+def test_retry_runs_on_a_real_qcluster_and_the_order_page_refreshes_until_it_is_done(
+    logged_in, live_server, receiver
+):
+    from deliveries.models import Delivery, DeliveryStatus, Trigger
+    from events.services import emit
+    from tests.support.factories import postback_channel, subscribe
+    from tests.support.qcluster import QCluster
+    from tests.support.receiver import Reply, wait_until
+
+    # given a delivery that failed for good, and a real worker process
+    receiver.reply("/orders", Reply(status=410, body=b"gone"))
+    subscribe(postback_channel(receiver.url("/orders"), name="Fulfilment"), "order.completed")
+    cluster = QCluster(workers=1)
+    cluster.route_kicks_here()
+    try:
+        emit("order.completed", source="shop", payload={"order": {"id": "C-7"}}, order_ref="C-7")
+        cluster.start()
+        delivery = wait_until(
+            lambda: Delivery.objects.filter(event__order_ref="C-7", status=DeliveryStatus.FAILED).first(),
+            timeout=60,
+            message="the first attempt to fail",
+        )
+
+        # when staff press Retry on the order's page (the receiver now answers 200)
+        receiver.reply("/orders", Reply(status=200))
+        page = logged_in
+        page.goto(f"{live_server.url}/admin/events/order/?q=C-7")
+        page.get_by_role("link", name="C-7").click()
+        row = page.locator(f'tr[data-delivery="{delivery.pk}"]')
+        row.get_by_role("button", name="Retry").click()
+
+        # then the page, refreshing itself while the worker runs, shows the manual attempt
+        expect(row.locator('[data-attempt="2"][data-trigger="manual"]')).to_contain_text("HTTP 200", timeout=60_000)
+        expect(row).to_have_attribute("data-status", "succeeded")
+        attempt = delivery.attempts.get(number=2)
+        assert attempt.trigger == Trigger.MANUAL and attempt.triggered_by.username == "staffer"
+    except Exception:
+        print(cluster.log())
+        raise
+    finally:
+        cluster.stop()
