@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from channels.models import Channel, ChannelKind, Subscription
 from channels.services import rotate_secret
+from deliveries.models import Delivery
 from deliveries.selectors import channel_health, last_failure_of, recent_tests_of
 
 KIND_FIELDS = {
@@ -48,6 +49,25 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request, **kwargs):
         return ChannelChangeList
+
+    def get_actions(self, request):
+        # Bulk delete would collect every delivery of every selected channel in memory.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """A channel with deliveries is deactivated, not deleted: deleting it would erase its log
+        (and Django's confirmation page would load every one of its deliveries)."""
+        if Delivery.objects.filter(channel_id=object_id if str(object_id).isdigit() else None).exists():
+            self.message_user(
+                request,
+                "This channel has deliveries in the log, so it cannot be deleted. Untick “Active” to stop "
+                "sending to it; its deliveries are purged after the retention period.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:channels_channel_change", args=[object_id]))
+        return super().delete_view(request, object_id, extra_context)
 
     # --- columns -------------------------------------------------------------
 

@@ -207,3 +207,20 @@ def test_change_page_shows_health_and_last_failure(admin_client, make_delivery, 
 
     assert "50% succeeded" in html
     assert reverse("admin:deliveries_delivery_change", args=[failed.pk]) in html
+
+
+def test_a_channel_with_deliveries_is_not_deleted_but_can_be_deactivated(admin_client, make_delivery, postback_channel):
+    make_delivery(channel=postback_channel)
+    url = reverse("admin:channels_channel_delete", args=[postback_channel.pk])
+
+    response = admin_client.post(url, {"post": "yes"}, follow=True)
+
+    assert Channel.objects.filter(pk=postback_channel.pk).exists()
+    assert Delivery.objects.filter(channel=postback_channel).exists()
+    assert "cannot be deleted" in response.content.decode()
+
+
+def test_a_channel_without_deliveries_can_be_deleted(admin_client, email_channel):
+    url = reverse("admin:channels_channel_delete", args=[email_channel.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not Channel.objects.filter(pk=email_channel.pk).exists()

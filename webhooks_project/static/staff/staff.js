@@ -18,6 +18,11 @@
         credentials: "same-origin",
       })
         .then(function (response) {
+          var type = response.headers.get("Content-Type") || "";
+          if (type.indexOf("application/json") === -1) {
+            // e.g. Django's HTML 403 (permission, expired CSRF token): no JSON to read
+            throw new Error("Could not switch (HTTP " + response.status + "). Reload the page and try again.");
+          }
           return response.json().then(function (data) { return { ok: response.ok, data: data }; });
         })
         .then(function (result) {
