@@ -118,3 +118,30 @@ def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_se
     # The timeout bounds the whole attempt: the sender hung up within the timeout (plus slack).
     assert first_stayed is not None and first_stayed < TIMEOUT_S + 5, figures
     assert delivery.status == DeliveryStatus.FAILED and delivery.last_error == ErrorKind.TIMEOUT, figures
+
+
+def test_a_dead_endpoint_does_not_hold_up_deliveries_to_a_healthy_one(postback_to, clusters, bind_queue):
+    """SPEC section 5: 40 events to an endpoint that never answers and to a healthy one.
+
+    The per-channel cap keeps the silent endpoint to a few threads, so every healthy
+    delivery is done while the silent ones are still waiting out their timeouts.
+    """
+    with SilentReceiver() as silent, Receiver() as healthy:
+        silent_channel = postback_to(silent.url, name="silent", timeout=TIMEOUT_S + 1)
+        healthy_channel = postback_to(healthy.url("/hook"), name="healthy", timeout=TIMEOUT_S + 1)
+        cluster = bind_queue(clusters(workers=2))
+        cluster.start()
+
+        emit_many(40, per_transaction=40)
+        poll(lambda: Delivery.objects.filter(channel=healthy_channel, status=DeliveryStatus.SUCCEEDED).count() == 40,
+             timeout=90, message="every healthy delivery succeeded")
+        silent_final_then = Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.FAILED).count()
+        poll(lambda: Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.FAILED).count() == 40,
+             timeout=120, message="every silent delivery timed out")
+        figures = report(
+            "Dead endpoint beside a healthy one (40 events each)",
+            healthy_succeeded=40, silent_timed_out_when_healthy_were_done=silent_final_then,
+            silent_connections=silent.connections, lost=0, duplicates=max(0, silent.connections - 40),
+        )
+        assert silent_final_then < 40, figures  # the healthy ones did not wait for the dead one
+        assert silent.connections == 40, figures  # timeouts are not retried

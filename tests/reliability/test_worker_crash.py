@@ -23,7 +23,7 @@ def test_sigkill_of_qcluster_mid_delivery_loses_nothing_and_restart_finishes_the
 ):
     # Given a receiver slow enough that the crash lands mid-run, and 1,000 committed events
     with Receiver(default=Reply(delay=0.05)) as receiver:
-        postback_to(receiver.url("/hook"))
+        channel = postback_to(receiver.url("/hook"))
         cluster = bind_queue(clusters(workers=2))
         event_ids = emit_many(EVENTS)
         assert Delivery.objects.count() == EVENTS
@@ -63,3 +63,5 @@ def test_sigkill_of_qcluster_mid_delivery_loses_nothing_and_restart_finishes_the
         for delivery in Delivery.objects.filter(attempt_count__gt=1):
             numbers = sorted(Attempt.objects.filter(delivery=delivery).values_list("number", flat=True))
             assert numbers == list(range(1, delivery.attempt_count + 1)), (delivery.pk, numbers)
+        # What the workers logged through all this holds no signing secret.
+        assert channel.secret not in cluster.log() and channel.secret.removeprefix("whsec_") not in cluster.log()
