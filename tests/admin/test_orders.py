@@ -205,3 +205,15 @@ def test_event_log_search_finds_by_event_id_or_order_reference(admin_client, mak
     assert found(str(a.event_id)) == {a.event_id}
     assert found("A-400") == {b.event_id}
     assert found("not an id") == set()
+
+
+def test_order_list_shows_event_delivery_and_failure_counts(admin_client, make_delivery, postback_channel):
+    make_delivery(channel=postback_channel, order_ref="S-1")
+    make_delivery(channel=postback_channel, order_ref="S-1", status=DeliveryStatus.SUCCEEDED, response_status=200)
+    make_delivery(channel=postback_channel, order_ref="S-2", status=DeliveryStatus.SUCCEEDED, response_status=200)
+
+    response = admin_client.get(LIST_URL)
+
+    summaries = {o.ref: o.summary for o in response.context["cl"].result_list}
+    assert (summaries["S-1"].events, summaries["S-1"].deliveries, summaries["S-1"].failed) == (2, 2, 1)
+    assert (summaries["S-2"].events, summaries["S-2"].deliveries, summaries["S-2"].failed) == (1, 1, 0)
