@@ -15,25 +15,31 @@ import os
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger
 from deliveries.sender import Outcome, perform
-from deliveries.services import DELIVERY_OUTCOME_FIELDS, build_job, record_outcome, refuse_without_attempt, requeue_expired_leases
+from deliveries.services import build_job, record_outcome, refuse_without_attempt, requeue_expired_leases
 
 logger = logging.getLogger(__name__)
 
 # Threads sending at once per worker process, and at most this many to one channel.
 THREADS = int(os.environ.get("WEBHOOKS_DISPATCH_THREADS", "16"))
 PER_CHANNEL = int(os.environ.get("WEBHOOKS_DISPATCH_PER_CHANNEL", "8"))
-# A claimed row is another worker's to take back after the longest timeout plus this.
+# A channel may have twice its cap claimed (running + waiting its turn here), so a
+# claimed row waits at most one timeout before it is sent: the lease covers two
+# timeouts plus this slack before another worker may take the row back.
 LEASE_SLACK_S = 15
+# After a claim that found nothing it could take, wait this long before asking again
+# (unless a channel gets room sooner), so a backlog for a saturated channel is not rescanned in a loop.
+CLAIM_BACKOFF_S = 0.05
 # Results are written when this many are waiting, or when the oldest waited this long.
 FLUSH_SIZE = 200
 FLUSH_AGE_S = 0.05
@@ -60,6 +66,7 @@ class Stats:
     refused: int = 0
     lost_leases: int = 0
     requeued: int = 0
+    released: int = 0
     by_status: Counter = field(default_factory=Counter)
 
 
@@ -74,12 +81,15 @@ class Dispatcher:
     def __init__(self, *, threads: int = THREADS, per_channel: int = PER_CHANNEL):
         self.threads = threads
         self.per_channel = max(1, min(per_channel, threads))
-        self.lease = dt.timedelta(seconds=settings.WEBHOOKS_TIMEOUT_S + LEASE_SLACK_S)
+        self.lease = dt.timedelta(seconds=2 * settings.WEBHOOKS_TIMEOUT_S + LEASE_SLACK_S)
         self.stats = Stats()
-        self._in_flight: dict[Future, _Flight] = {}
-        self._by_channel: Counter = Counter()
-        self._done: list[tuple[_Flight, Outcome | None]] = []
+        self._running: dict[Future, _Flight] = {}
+        self._waiting: dict[int, deque[_Flight]] = defaultdict(deque)
+        self._running_by_channel: Counter = Counter()
+        self._claimed_by_channel: Counter = Counter()  # running + waiting
+        self._done: list[tuple[_Flight, Outcome]] = []
         self._oldest_done = 0.0
+        self._claim_after = 0.0
 
     # --- the loop ----------------------------------------------------------------
 
@@ -99,8 +109,7 @@ class Dispatcher:
         ``keep_polling`` makes the run poll every ``poll_interval_s`` for its whole budget
         (the sweeper), taking back expired leases every ``sweep_every_s``.
         """
-        started = time.monotonic()
-        deadline = started + budget_s
+        deadline = time.monotonic() + budget_s
         last_sweep = 0.0
         pool = get_pool() if self.threads == THREADS else ThreadPoolExecutor(max_workers=self.threads)
         try:
@@ -110,31 +119,37 @@ class Dispatcher:
                     self.stats.requeued += requeue_expired_leases()
                     last_sweep = now
                 claimed = 0
-                if now < deadline and len(self._in_flight) < self.threads:
-                    claimed = self._claim_and_submit(pool)
-                if self._in_flight:
-                    self._collect(timeout=0.01 if claimed else 0.1)
+                if now < deadline and now >= self._claim_after and self._claimed_total() < 2 * self.threads:
+                    claimed = self._claim_more()
+                self._start_waiting(pool)
+                if self._running:
+                    self._collect(timeout=0.005 if claimed else 0.05)
+                    self._start_waiting(pool)
                 flushed = False
                 if self._done and (
                     len(self._done) >= FLUSH_SIZE
-                    or not self._in_flight
+                    or not self._running
                     or time.monotonic() - self._oldest_done >= FLUSH_AGE_S
                 ):
                     self._flush()
                     flushed = True  # a result may have made a retry due at once: look again
-                if self._in_flight or claimed or flushed:
+                    self._claim_after = 0.0
+                if self._running or claimed or flushed:
                     continue
                 now = time.monotonic()
                 if now >= deadline:
                     break
                 if keep_polling:
                     time.sleep(min(poll_interval_s, max(0.0, deadline - now)))
+                    self._claim_after = 0.0
                 elif poll_until is not None and time.time() < poll_until:
                     time.sleep(min(0.01, max(0.0, poll_until - time.time())))
+                    self._claim_after = 0.0
                 else:
                     break
         finally:
-            if self._in_flight:
+            self._release_waiting()
+            if self._running:
                 self._collect(timeout=None)
             if self._done:
                 self._flush()
@@ -142,39 +157,58 @@ class Dispatcher:
                 pool.shutdown(wait=True)
         return self.stats
 
+    def _claimed_total(self) -> int:
+        return sum(self._claimed_by_channel.values())
+
     # --- claiming ----------------------------------------------------------------
 
-    def _claim_and_submit(self, pool: ThreadPoolExecutor) -> int:
-        flights = self.claim(limit=self.threads - len(self._in_flight))
+    def _claim_more(self) -> int:
+        flights = self.claim(limit=2 * self.threads - self._claimed_total())
+        if not flights:
+            self._claim_after = time.monotonic() + CLAIM_BACKOFF_S
         for flight in flights:
-            job = build_job(delivery=flight.delivery, trigger=flight.trigger)
-            future = pool.submit(perform, job)
-            self._in_flight[future] = flight
-            self._by_channel[flight.delivery.channel_id] += 1
+            self._waiting[flight.delivery.channel_id].append(flight)
+            self._claimed_by_channel[flight.delivery.channel_id] += 1
         return len(flights)
 
+    def _start_waiting(self, pool: ThreadPoolExecutor) -> None:
+        """Start waiting deliveries while threads are free, at most ``per_channel`` per channel."""
+        for channel_id in list(self._waiting):
+            queue = self._waiting[channel_id]
+            while queue and len(self._running) < self.threads and self._running_by_channel[channel_id] < self.per_channel:
+                flight = queue.popleft()
+                future = pool.submit(perform, build_job(delivery=flight.delivery, trigger=flight.trigger))
+                self._running[future] = flight
+                self._running_by_channel[channel_id] += 1
+            if not queue:
+                del self._waiting[channel_id]
+
     def claim(self, *, limit: int) -> list[_Flight]:
-        """Claim up to ``limit`` due deliveries, at most ``per_channel`` in flight per channel."""
+        """Claim up to ``limit`` due deliveries, at most twice ``per_channel`` held per channel.
+
+        Channels already holding more than ``per_channel`` are left out of the query, so a
+        backlog for a slow endpoint never hides due deliveries for the others behind it.
+        """
         if limit <= 0:
             return []
         now = timezone.now()
-        saturated = [c for c, n in self._by_channel.items() if n >= self.per_channel]
+        full = [c for c, n in self._claimed_by_channel.items() if n > self.per_channel]
         due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        if saturated:
-            due = due.exclude(channel_id__in=saturated)
+        if full:
+            due = due.exclude(channel_id__in=full)
         due = due.order_by("next_attempt_at").values_list("pk", "channel_id")
         token = uuid.uuid4()
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
             with transaction.atomic():
-                candidates = list(due.select_for_update(skip_locked=True, of=("self",))[: limit * 4])
+                candidates = list(due.select_for_update(skip_locked=True, of=("self",))[: limit * 2])
                 picked = self._pick(candidates, limit)
                 if not picked:
                     return []
                 claimed = self._mark_claimed(picked, token, now)
         else:
             # SQLite: one writer at a time anyway; read without the write lock, then one conditional UPDATE.
-            candidates = list(due[: limit * 4])
+            candidates = list(due[: limit * 2])
             picked = self._pick(candidates, limit)
             if not picked:
                 return []
@@ -194,11 +228,11 @@ class Dispatcher:
             reason = self._refusal(delivery, trigger)
             if reason:
                 refuse_without_attempt(delivery=delivery, error=reason[0], reason=reason[1], now=now)
-                refused.append(delivery)
+                refused.append((delivery, None))
             else:
                 flights.append(_Flight(delivery=delivery, trigger=trigger, token=token))
         if refused:
-            self._save(refused, [], [token])
+            self._save(refused, [], [token], now)
             self.stats.refused += len(refused)
         return flights
 
@@ -206,7 +240,7 @@ class Dispatcher:
         room = Counter()
         picked = []
         for pk, channel_id in candidates:
-            if self._by_channel[channel_id] + room[channel_id] >= self.per_channel:
+            if self._claimed_by_channel[channel_id] + room[channel_id] >= 2 * self.per_channel:
                 continue
             room[channel_id] += 1
             picked.append(pk)
@@ -218,6 +252,21 @@ class Dispatcher:
         return Delivery.objects.filter(
             pk__in=picked, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
         ).update(status=DeliveryStatus.SENDING, claim_token=token, lease_expires_at=now + self.lease, updated_at=now)
+
+    def _release_waiting(self) -> None:
+        """Give claimed-but-unstarted deliveries back (the budget is spent), not wait for them."""
+        waiting = [flight for queue in self._waiting.values() for flight in queue]
+        self._waiting.clear()
+        if not waiting:
+            return
+        for flight in waiting:
+            self._claimed_by_channel[flight.delivery.channel_id] -= 1
+        now = timezone.now()
+        self.stats.released += Delivery.objects.filter(
+            pk__in=[f.delivery.pk for f in waiting],
+            claim_token__in={f.token for f in waiting},
+            status=DeliveryStatus.SENDING,
+        ).update(status=DeliveryStatus.PENDING, claim_token=None, lease_expires_at=None, next_attempt_at=now, updated_at=now)
 
     @staticmethod
     def _refusal(delivery: Delivery, trigger: str) -> tuple[str, str] | None:
@@ -235,15 +284,20 @@ class Dispatcher:
     # --- results -----------------------------------------------------------------
 
     def _collect(self, *, timeout: float | None) -> None:
-        done, _ = wait(list(self._in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
         if timeout is None:
-            # Shutting down: wait for every thread, not just the first.
-            done, _ = wait(list(self._in_flight), timeout=None)
+            done, _ = wait(list(self._running), timeout=None)  # shutting down: every thread
+        else:
+            done, _ = wait(list(self._running), timeout=timeout, return_when=FIRST_COMPLETED)
         for future in done:
-            flight = self._in_flight.pop(future)
-            self._by_channel[flight.delivery.channel_id] -= 1
-            if self._by_channel[flight.delivery.channel_id] <= 0:
-                del self._by_channel[flight.delivery.channel_id]
+            flight = self._running.pop(future)
+            channel_id = flight.delivery.channel_id
+            self._running_by_channel[channel_id] -= 1
+            self._claimed_by_channel[channel_id] -= 1
+            if self._claimed_by_channel[channel_id] <= 0:
+                del self._claimed_by_channel[channel_id]
+                del self._running_by_channel[channel_id]
+            if self._claimed_by_channel[channel_id] <= self.per_channel:
+                self._claim_after = 0.0  # this channel has room again
             if not self._done:
                 self._oldest_done = time.monotonic()
             self._done.append((flight, future.result()))
@@ -251,24 +305,59 @@ class Dispatcher:
     def _flush(self) -> None:
         done, self._done = self._done, []
         now = timezone.now()
-        deliveries, attempts, tokens = [], [], set()
+        rows, attempts, tokens = [], [], set()
         for flight, outcome in done:
             attempts.append(record_outcome(delivery=flight.delivery, outcome=outcome, trigger=flight.trigger, now=now))
-            deliveries.append(flight.delivery)
+            rows.append((flight.delivery, flight.trigger))
             tokens.add(flight.token)
             self.stats.by_status[flight.delivery.status] += 1
         self.stats.sent += len(done)
-        self._save(deliveries, attempts, list(tokens))
+        self._save(rows, attempts, list(tokens), now)
 
-    def _save(self, deliveries: list[Delivery], attempts: list[Attempt], tokens: list[uuid.UUID]) -> None:
-        with transaction.atomic():
-            # Fenced by the claim tokens: a row whose lease expired and was claimed by
-            # another worker is not overwritten with this (late) result.
-            updated = Delivery.objects.filter(claim_token__in=tokens, status=DeliveryStatus.SENDING).bulk_update(
-                deliveries, DELIVERY_OUTCOME_FIELDS, batch_size=500
+    def _save(self, rows: list[tuple[Delivery, str | None]], attempts: list[Attempt], tokens: list[uuid.UUID], now) -> None:
+        """Write outcomes: one UPDATE per distinct outcome (all the 200s of a batch are one statement).
+
+        Fenced by the claim tokens: a row whose lease expired and was claimed by another
+        worker is not overwritten with this (late) result. ``trigger`` None: no attempt was made.
+        """
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for delivery, trigger in rows:
+            key = (
+                delivery.status,
+                delivery.next_attempt_at,
+                delivery.completed_at,
+                delivery.last_error,
+                delivery.last_response_status,
+                delivery.failure_reason,
+                trigger is not None,
+                trigger == Trigger.AUTOMATIC,
             )
+            groups[key].append(delivery.pk)
+        updated = 0
+        with transaction.atomic():
+            for (status, next_at, completed, error, response_status, reason, attempted, automatic), pks in groups.items():
+                values = dict(
+                    status=status,
+                    next_attempt_at=next_at,
+                    completed_at=completed,
+                    last_error=error,
+                    last_response_status=response_status,
+                    failure_reason=reason,
+                    lease_expires_at=None,
+                    claim_token=None,
+                    pending_trigger=Trigger.AUTOMATIC,
+                    requested_by=None,
+                    updated_at=now,
+                )
+                if attempted:
+                    values["attempt_count"] = F("attempt_count") + 1
+                if automatic:
+                    values["automatic_attempts"] = F("automatic_attempts") + 1
+                updated += Delivery.objects.filter(
+                    pk__in=pks, claim_token__in=tokens, status=DeliveryStatus.SENDING
+                ).update(**values)
             if attempts:
                 Attempt.objects.bulk_create(attempts, batch_size=500, ignore_conflicts=True)
-        if updated < len(deliveries):
-            self.stats.lost_leases += len(deliveries) - updated
-            logger.warning("%d deliveries were taken back by the sweeper before their result was saved", len(deliveries) - updated)
+        if updated < len(rows):
+            self.stats.lost_leases += len(rows) - updated
+            logger.warning("%d deliveries were taken back before their result was saved", len(rows) - updated)
