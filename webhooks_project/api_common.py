@@ -73,7 +73,7 @@ class PageNumberPages(PageNumberPagination):
 class NewestFirstCursorPages(CursorPagination):
     """Big tables (events, deliveries): cursor pages, no COUNT, stable under inserts.
 
-    Views set ``ordering`` to an indexed key; a viewset may override ``cursor_ordering``.
+    Ordered by ``-id`` unless the viewset names other indexed keys in ``cursor_ordering``.
     """
 
     page_size = 50
