@@ -90,6 +90,7 @@ class Dispatcher:
         self._done: list[tuple[_Flight, Outcome]] = []
         self._oldest_done = 0.0
         self._claim_after = 0.0
+        self._lost_race = False
 
     # --- the loop ----------------------------------------------------------------
 
@@ -119,8 +120,11 @@ class Dispatcher:
                     self.stats.requeued += requeue_expired_leases()
                     last_sweep = now
                 claimed = 0
+                self._lost_race = False
                 if now < deadline and now >= self._claim_after and self._claimed_total() < 2 * self.threads:
                     claimed = self._claim_more()
+                    if self._lost_race:
+                        self._claim_after = 0.0
                 self._start_waiting(pool)
                 if self._running:
                     self._collect(timeout=0.005 if claimed else 0.05)
@@ -134,7 +138,7 @@ class Dispatcher:
                     self._flush()
                     flushed = True  # a result may have made a retry due at once: look again
                     self._claim_after = 0.0
-                if self._running or claimed or flushed:
+                if self._running or claimed or flushed or self._lost_race:
                     continue
                 now = time.monotonic()
                 if now >= deadline:
@@ -214,6 +218,8 @@ class Dispatcher:
                 return []
             claimed = self._mark_claimed(picked, token, now)
         if not claimed:
+            # Another worker claimed these first: there is due work, so the caller looks again.
+            self._lost_race = True
             return []
         rows = list(
             Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING).select_related(

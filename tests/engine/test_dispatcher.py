@@ -60,9 +60,10 @@ def test_a_slow_channel_holds_at_most_its_cap_of_threads_and_healthy_ones_still_
 def test_two_dispatchers_running_at_once_never_send_one_delivery_twice(catalogue, receiver):
     channel = postback_channel(receiver.url("/hook"))
     subscribe(channel, "contact.created")
+    receiver.reply("/hook", Reply(delay=0.02))  # long enough for both to be claiming at once
     for _ in range(150):
         emit("contact.created", source="shop", payload={})
-    dispatchers = [Dispatcher(threads=8, per_channel=8) for _ in range(2)]
+    dispatchers = [Dispatcher(threads=8, per_channel=4) for _ in range(2)]
 
     runners = [threading.Thread(target=_run, args=(d, 60)) for d in dispatchers]
     for runner in runners:
