@@ -2,25 +2,36 @@
 
     .venv/bin/python -m tests.reliability.figures [path]
 
-Only the latest run of each (fault, database) is shown; docs/RELIABILITY.md is filled from this.
+One row per (fault, database): how many runs were recorded, the worst loss, the range of
+duplicates and of recovery times over those runs, and the details of the latest run.
+docs/RELIABILITY.md is filled from this output.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 DEFAULT = Path(__file__).resolve().parents[2] / "var" / "reliability-figures.jsonl"
 
 
-def latest(path: Path) -> list[dict]:
-    rows: dict[tuple[str, str], dict] = {}
+def runs(path: Path) -> dict[tuple[str, str], list[dict]]:
+    grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for line in path.read_text().splitlines():
         if line.strip():
             row = json.loads(line)
-            rows[(row["fault"], row["database"])] = row
-    return sorted(rows.values(), key=lambda r: (r["fault"], r["database"]))
+            grouped[(row["fault"], f"{row['database']} / {row['broker']}")].append(row)
+    return dict(sorted(grouped.items()))
+
+
+def _span(values) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    low, high = min(values), max(values)
+    return f"{low}" if low == high else f"{low}-{high}"
 
 
 def _detail(row: dict) -> str:
@@ -28,16 +39,19 @@ def _detail(row: dict) -> str:
     return "; ".join(f"{k}={json.dumps(v)}" for k, v in row.items() if k not in skip)
 
 
-def table(rows: list[dict]) -> str:
-    out = ["| fault or attack | database / broker | events lost | duplicates | time to recover (s) | measured |",
-           "|---|---|---|---|---|---|"]
-    for r in rows:
+def table(grouped: dict[tuple[str, str], list[dict]]) -> str:
+    out = ["| fault or attack | database / broker | runs | events lost (worst) | duplicates | time to recover (s) "
+           "| latest run |",
+           "|---|---|---|---|---|---|---|"]
+    for (fault, where), rows in grouped.items():
+        latest = rows[-1]
         out.append(
-            f"| {r['fault']} | {r['database']} / {r['broker']} | {r.get('lost', '-')} | {r.get('duplicates', '-')} "
-            f"| {r.get('recover_s', '-')} | {_detail(r)} ({r['at']}) |"
+            f"| {fault} | {where} | {len(rows)} | {max(r.get('lost', 0) for r in rows)} "
+            f"| {_span(r.get('duplicates') for r in rows)} | {_span(r.get('recover_s') for r in rows)} "
+            f"| {_detail(latest)} ({latest['at']}) |"
         )
     return "\n".join(out)
 
 
 if __name__ == "__main__":
-    print(table(latest(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)))
+    print(table(runs(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)))
