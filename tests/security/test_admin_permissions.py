@@ -178,3 +178,14 @@ def test_a_forged_retry_is_refused_and_the_same_retry_with_the_token_is_queued(w
     world.delivery.refresh_from_db()
     assert genuine.status_code == 302
     assert world.delivery.status == DeliveryStatus.PENDING and world.delivery.pending_trigger == Trigger.MANUAL
+
+
+def test_the_secret_is_never_shown_in_answer_to_a_get(world):
+    """Reveal answers a POST only, so a link, a prefetch or an image tag cannot fetch the secret."""
+    browser = _browser("superuser")
+    response = browser.get(f"/admin/channels/channel/{world.channel.pk}/reveal-secret/")
+    assert response.status_code == 405
+    assert world.channel.secret not in response.content.decode(errors="replace")
+    revealed = browser.post(f"/admin/channels/channel/{world.channel.pk}/reveal-secret/")
+    assert revealed.status_code == 200 and world.channel.secret in revealed.content.decode()
+    assert "no-store" in revealed["Cache-Control"]

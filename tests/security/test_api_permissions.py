@@ -136,3 +136,15 @@ def test_an_invalid_or_revoked_token_is_refused(world):
     user.is_active = False
     user.save(update_fields=["is_active"])
     assert client.get("/api/v1/channels/").status_code == 401
+
+
+def test_the_api_throttles_a_token_that_calls_too_often(world, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "3/min"}}
+    client = _client("superuser")
+    statuses = [client.get("/api/v1/event-types/").status_code for _ in range(5)]
+    cache.clear()
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3:] == [429, 429], statuses
