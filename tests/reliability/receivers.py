@@ -376,3 +376,29 @@ class TrickleReceiver(_RawServer):
             pass
         finally:
             self.client_stayed.append(time.monotonic() - accepted)
+
+
+class GzipBombReceiver(_RawServer):
+    """Answers 200 with ``Content-Encoding: gzip``: about 100 KB on the wire, 100 MB once inflated."""
+
+    INFLATED = 100 * 1024 * 1024
+
+    def __init__(self):
+        import gzip
+
+        self.body = gzip.compress(b"\0" * self.INFLATED, compresslevel=9)
+        self.client_closed = threading.Event()
+        super().__init__()
+
+    def handle(self, conn):
+        self.read_request(conn)
+        try:
+            conn.sendall(
+                f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
+                f"Content-Length: {len(self.body)}\r\n\r\n".encode() + self.body
+            )
+            conn.settimeout(10)
+            conn.recv(1)  # until the client hangs up
+        except OSError:
+            pass
+        self.client_closed.set()
