@@ -123,7 +123,10 @@ class Attempt(models.Model):
 
     @property
     def succeeded(self) -> bool:
-        return self.response_status is not None and 200 <= self.response_status < 300 and not self.error
+        # An email attempt has no HTTP status: it succeeded when the backend raised nothing.
+        if self.error:
+            return False
+        return self.response_status is None or 200 <= self.response_status < 300
 
 
 class DemoReceipt(models.Model):

@@ -76,6 +76,8 @@ def emit_event(
     if errors:
         raise ValidationError(errors)
     _validate_payload(payload, event_type)
+    if triggered_by is not None and not getattr(triggered_by, "is_authenticated", False):
+        triggered_by = None  # AnonymousUser (or anything that is not a stored user): nobody in particular
 
     if event_uuid is not None:
         existing = Event.objects.filter(pk=event_uuid).first()
@@ -214,25 +216,32 @@ def _validated_order_ref(value, errors) -> str:
     return value
 
 
-def _depth_exceeds(value, limit: int) -> bool:
+def _payload_problem(value, limit: int) -> str | None:
+    """Too deep, or a NUL character anywhere (PostgreSQL's jsonb cannot store it): say which."""
     # Iterative, so a payload nested 100,000 levels deep cannot exhaust the stack.
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            return True
+            return f"The payload is nested more than {limit} levels deep."
         if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
+            for key, child in item.items():
+                if isinstance(key, str) and "\x00" in key:
+                    return "The payload may not contain NUL (\\u0000) characters."
+                stack.append((child, depth + 1))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str) and "\x00" in item:
+            return "The payload may not contain NUL (\\u0000) characters."
+    return None
 
 
 def _validate_payload(payload, event_type: EventType) -> None:
     if not isinstance(payload, dict):
         raise ValidationError({"payload": ["The payload must be a JSON object."]})
-    if _depth_exceeds(payload, MAX_PAYLOAD_DEPTH):
-        raise ValidationError({"payload": [f"The payload is nested more than {MAX_PAYLOAD_DEPTH} levels deep."]})
+    problem = _payload_problem(payload, MAX_PAYLOAD_DEPTH)
+    if problem:
+        raise ValidationError({"payload": [problem]})
     try:
         encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError) as exc:
@@ -240,9 +249,6 @@ def _validate_payload(payload, event_type: EventType) -> None:
     limit = settings.WEBHOOKS_MAX_PAYLOAD_BYTES
     if len(encoded) > limit:
         raise PayloadTooLarge({"payload": [f"The payload is {len(encoded)} bytes; the limit is {limit} bytes."]})
-    if b"\\u0000" in encoded:
-        # PostgreSQL's jsonb cannot store NUL characters; refuse them on every database alike.
-        raise ValidationError({"payload": ["The payload may not contain NUL (\\u0000) characters."]})
     if event_type.payload_schema:
         validator = jsonschema.Draft202012Validator(event_type.payload_schema)
         error = jsonschema.exceptions.best_match(validator.iter_errors(payload))

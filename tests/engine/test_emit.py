@@ -200,3 +200,25 @@ def test_occurred_at_and_triggered_by_are_stored(django_user_model):
     event.refresh_from_db()
     assert event.occurred_at.isoformat() == "2026-11-23T10:15:00+00:00"
     assert event.triggered_by == user
+
+
+def test_the_text_backslash_u0000_is_an_ordinary_string_and_accepted():
+    event = emit("contact.created", source="shop", payload={"note": "\\u0000 is how JSON spells NUL", "\\u0000": 1})
+
+    event.refresh_from_db()
+    assert event.payload["note"].startswith("\\u0000")
+
+
+def test_nul_in_a_key_is_refused_naming_payload():
+    with pytest.raises(ValidationError) as caught:
+        emit("contact.created", source="shop", payload={"a\x00": 1})
+
+    assert "payload" in caught.value.message_dict
+
+
+def test_an_anonymous_trigger_user_is_stored_as_nobody():
+    from django.contrib.auth.models import AnonymousUser
+
+    event = emit("contact.created", source="shop", payload={}, triggered_by=AnonymousUser())
+
+    assert event.triggered_by is None
