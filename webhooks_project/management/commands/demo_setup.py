@@ -11,8 +11,10 @@ from deliveries.schedules import register_schedules
 from events.models import EventType
 
 DEMO_USERNAME = "demo"
-DEMO_RECEIVER_URL = "http://127.0.0.1:8000/demo/receiver/"
-DEMO_SLACK_URL = "http://127.0.0.1:8000/demo/slack/"
+# Where `make run` serves; DEMO_BASE_URL points the demo channels elsewhere (another port).
+DEMO_BASE_URL = os.environ.get("DEMO_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+DEMO_RECEIVER_URL = f"{DEMO_BASE_URL}/demo/receiver/"
+DEMO_SLACK_URL = f"{DEMO_BASE_URL}/demo/slack/"
 
 # (event type, channel name, sources)
 DEMO_SUBSCRIPTIONS = [
@@ -48,6 +50,8 @@ class Command(BaseCommand):
         by_name = {}
         for name, fields in channels.items():
             channel = Channel.objects.filter(name=name).first() or Channel(name=name, **fields)
+            if "url" in fields:
+                channel.url = fields["url"]  # follows DEMO_BASE_URL
             channel.save()
             by_name[name] = channel
 
