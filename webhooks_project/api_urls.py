@@ -1,7 +1,7 @@
 """REST API routes: /api/v1/ (SPEC section 8), the OpenAPI schema and its offline docs page."""
 
 from django.http import JsonResponse
-from django.urls import include, path, re_path
+from django.urls import Resolver404, include, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
@@ -15,8 +15,20 @@ from events.api import EventTypeViewSet, EventViewSet
 
 @csrf_exempt
 def not_found(request, *args, **kwargs):
-    """Anything under /api/ that no route matches: JSON, like every other API answer, not Django's HTML page."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    """Anything under /api/ that no route matches: JSON, like every other API answer, not Django's HTML page.
+
+    It also stands in for APPEND_SLASH's redirect, which would drop a POST's body: the
+    answer says where the slash goes instead.
+    """
+    detail = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            with_slash = resolve(request.path + "/")
+        except Resolver404:
+            with_slash = None
+        if with_slash is not None and with_slash.func is not not_found:
+            detail = f"Not found. API paths end with a slash: {request.path}/"
+    return JsonResponse({"detail": detail}, status=404)
 
 
 router = DefaultRouter(trailing_slash=True)

@@ -119,3 +119,12 @@ def test_the_token_command_names_an_unknown_user(db):
     with pytest.raises(CommandError, match="bob"):
         call_command("api_token", "bob")
     assert not Token.objects.exists()
+
+
+def test_unknown_api_paths_answer_json_and_a_missing_slash_is_pointed_out(admin_api):
+    unknown = admin_api.post("/api/v1/nothing-here/", {"a": 1})
+    no_slash = admin_api.post("/api/v1/events", {"type": "contact.created"})
+
+    assert unknown.status_code == 404 and unknown.json() == {"detail": "Not found."}
+    assert no_slash.status_code == 404
+    assert no_slash.json()["detail"] == "Not found. API paths end with a slash: /api/v1/events/"
