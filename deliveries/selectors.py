@@ -98,9 +98,15 @@ def channel_health(*, channel_ids=None, since: datetime | None = None) -> dict[i
 
 def failed_awaiting_human(*, limit: int = 10):
     """The newest failed deliveries a person can retry (their type allows a manual retry)."""
+    from events.models import EventType
+
+    # The keys as literals, not a join: PostgreSQL then walks the (status, -id) index newest first
+    # instead of the primary key over every delivery.
+    keys = list(EventType.objects.filter(manual_retry=True).values_list("key", flat=True))
     return (
-        Delivery.objects.filter(status=DeliveryStatus.FAILED, event_type__manual_retry=True)
+        Delivery.objects.filter(status=DeliveryStatus.FAILED, event_type_id__in=keys)
         .select_related("channel", "event_type", "event")
+        .defer("event__payload")
         .order_by("-id")[:limit]
     )
 
