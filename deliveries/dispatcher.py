@@ -102,20 +102,25 @@ class Dispatcher:
         keep_polling: bool = False,
         poll_interval_s: float = 1.0,
         sweep_every_s: float | None = None,
+        stop: threading.Event | None = None,
     ) -> Stats:
         """Send due deliveries until nothing is due (or ``budget_s`` is spent).
 
         ``poll_until`` (a ``time.time()``) keeps looking for new work until then even when
         idle: the kick that started this run stands for every kick coalesced after it.
         ``keep_polling`` makes the run poll every ``poll_interval_s`` for its whole budget
-        (the sweeper), taking back expired leases every ``sweep_every_s``.
+        (the sweeper), taking back expired leases every ``sweep_every_s``. Setting ``stop``
+        ends the run as if the budget were spent: started sends finish and are saved.
         """
+        stop = stop or threading.Event()
         deadline = time.monotonic() + budget_s
         last_sweep = 0.0
         pool = get_pool() if self.threads == THREADS else ThreadPoolExecutor(max_workers=self.threads)
         try:
             while True:
                 now = time.monotonic()
+                if stop.is_set():
+                    deadline = now
                 if sweep_every_s is not None and now - last_sweep >= sweep_every_s:
                     self.stats.requeued += requeue_expired_leases()
                     last_sweep = now
@@ -144,10 +149,10 @@ class Dispatcher:
                 if now >= deadline:
                     break
                 if keep_polling:
-                    time.sleep(min(poll_interval_s, max(0.0, deadline - now)))
+                    stop.wait(min(poll_interval_s, max(0.0, deadline - now)))
                     self._claim_after = 0.0
                 elif poll_until is not None and time.time() < poll_until:
-                    time.sleep(min(0.01, max(0.0, poll_until - time.time())))
+                    stop.wait(min(0.01, max(0.0, poll_until - time.time())))
                     self._claim_after = 0.0
                 else:
                     break

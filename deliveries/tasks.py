@@ -7,6 +7,10 @@ whatever a lost job or a dead worker left behind.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+
 from deliveries.dispatcher import Dispatcher
 from deliveries.services import KICK_WINDOW_S, purge_old_records
 
@@ -17,11 +21,42 @@ SWEEP_POLL_S = 1.0
 SWEEP_LEASES_EVERY_S = 5.0
 
 
+@contextlib.contextmanager
+def _stop_on_signal():
+    """SIGTERM / SIGINT during a job end it early and cleanly: started sends finish and are saved.
+
+    django-q2 workers ignore SIGINT and die on SIGTERM; a Ctrl-C or a service stop would
+    otherwise wait for a ~50 s sweeper, or lose its in-flight results to a lease expiry.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    received: list[int] = []
+
+    def handler(signum, _frame):
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        if signal.SIGTERM in received and previous[signal.SIGTERM] in (signal.SIG_DFL, None):
+            # The worker was asked to die while we finished up: now it may.
+            signal.raise_signal(signal.SIGTERM)
+
+
 def dispatch(kicked_at: float | None = None) -> dict:
     """Send what is due now; queued on commit by ``emit`` and by manual retries."""
     poll_until = (kicked_at + KICK_WINDOW_S) if kicked_at else None
-    stats = Dispatcher().run(budget_s=DISPATCH_BUDGET_S, poll_until=poll_until)
-    return {"claimed": stats.claimed, "sent": stats.sent}
+    with _stop_on_signal() as stop:
+        stats = Dispatcher().run(budget_s=DISPATCH_BUDGET_S, poll_until=poll_until, stop=stop)
+    return {"claimed": stats.claimed, "sent": stats.sent, "stopped": stop.is_set()}
 
 
 def sweep(budget_s: float = SWEEP_BUDGET_S) -> dict:
@@ -32,10 +67,11 @@ def sweep(budget_s: float = SWEEP_BUDGET_S) -> dict:
     that minute instead of running once: retries come due within a second or so, and a
     delivery whose worker died is taken back soon after its lease expires.
     """
-    stats = Dispatcher().run(
-        budget_s=budget_s, keep_polling=True, poll_interval_s=SWEEP_POLL_S, sweep_every_s=SWEEP_LEASES_EVERY_S
-    )
-    return {"claimed": stats.claimed, "sent": stats.sent, "requeued": stats.requeued}
+    with _stop_on_signal() as stop:
+        stats = Dispatcher().run(
+            budget_s=budget_s, keep_polling=True, poll_interval_s=SWEEP_POLL_S, sweep_every_s=SWEEP_LEASES_EVERY_S, stop=stop
+        )
+    return {"claimed": stats.claimed, "sent": stats.sent, "requeued": stats.requeued, "stopped": stop.is_set()}
 
 
 def purge() -> dict:

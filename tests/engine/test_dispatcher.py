@@ -185,4 +185,24 @@ def test_the_dispatch_task_keeps_polling_for_the_kick_window(receiver):
 
     result = dispatch(time.time())
 
-    assert result == {"claimed": 1, "sent": 1}
+    assert result == {"claimed": 1, "sent": 1, "stopped": False}
+
+
+def test_sigint_ends_the_sweeper_early_and_saves_what_was_sent(receiver):
+    """Ctrl-C reaches every worker: the ~50 s sweeper job stops within a second or so, cleanly."""
+    import os
+    import signal
+
+    from deliveries.tasks import sweep
+
+    channel = postback_channel(receiver.url("/hook"))
+    subscribe(channel, "contact.created")
+    emit("contact.created", source="shop", payload={})
+    timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+
+    result = sweep(budget_s=60)
+
+    assert result["stopped"] is True  # ended by the signal, not by its budget
+    assert result["sent"] == 1 and Delivery.objects.get().status == DeliveryStatus.SUCCEEDED
+    assert signal.getsignal(signal.SIGINT) is not None  # the previous handler is back

@@ -102,3 +102,22 @@ def test_sigkill_mid_delivery_then_restart_delivers_every_event(catalogue, recei
         timeout=60, message="all deliveries succeeded",
     )
     assert duplicates <= in_sending  # only what was claimed and unsaved at the kill may repeat
+
+
+def test_the_sweeper_schedule_sends_what_no_kick_announced_and_the_cluster_stops_cleanly(catalogue, receiver, clusters, monkeypatch):
+    """Given events committed while their kicks were lost (broker down), the sweeper schedule
+    alone delivers them; then Ctrl-C (SIGINT to the group) stops the cluster gracefully even
+    though the sweeper job is still on duty."""
+    monkeypatch.setattr("deliveries.services.queue_dispatch", lambda: None)  # every kick lost
+    channel = postback_channel(receiver.url("/hook"))
+    subscribe(channel, "contact.created")
+    ids = emit_many(20)
+    cluster = clusters().start()
+
+    # django-q2 runs due schedules every 30 s, the first time 30 s after the cluster starts.
+    wait_until(lambda: set(receiver.ids()) >= set(ids), timeout=90, interval=0.5, message="the sweeper to deliver")
+    assert "postbacks-sweeper" in cluster.log()
+
+    cluster.stop(timeout=30)
+
+    assert cluster.process.returncode == 0, cluster.log()[-2000:]  # not killed after the timeout

@@ -106,8 +106,9 @@ class QCluster:
         if not self.process or self.process.poll() is not None:
             return
         try:
-            # The master stops its own workers on SIGTERM; the group is killed only if it does not.
-            self.process.send_signal(signal.SIGTERM)
+            # As Ctrl-C does: SIGINT to the whole group. The master stops its workers; a
+            # running dispatch/sweep job ends early and saves what it sent. Killed if that hangs.
+            os.killpg(self.process.pid, signal.SIGINT)
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pass
