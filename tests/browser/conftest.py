@@ -35,7 +35,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's event loop stops when this module's tests are done, so it never
+# runs under other (transactional) tests that pytest-django orders next to these.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
