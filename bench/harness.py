@@ -145,9 +145,9 @@ def migrate(env: dict[str, str], log: Path) -> None:
         )
 
 
-def make_sqlite_template(log: Path) -> Path:
+def make_sqlite_template(log: Path, *, run_id: str) -> Path:
     """Migrate one SQLite file; every SQLite scenario starts from a copy of it."""
-    template = VAR / "template.sqlite3"
+    template = VAR / f"template-{run_id}.sqlite3"
     remove_sqlite(template)
     migrate(django_env(database_url=f"sqlite:///{template}", redis_url=None, cluster_name="bench-template"), log)
     with sqlite3.connect(template) as conn:  # fold the WAL into the file so a plain copy is complete
@@ -167,8 +167,8 @@ def remove_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def make_pg_template(log: Path) -> str:
-    name = f"{PG_DB_PREFIX}_template"
+def make_pg_template(log: Path, *, run_id: str) -> str:
+    name = f"{PG_DB_PREFIX}_template_{run_id}"
     pg_drop(name)
     with _pg_admin() as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

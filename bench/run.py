@@ -27,6 +27,8 @@ from bench import harness  # noqa: E402
 from bench.harness import PYTHON, ROOT, VAR  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
+PERFORMANCE_MD = ROOT / "docs" / "PERFORMANCE.md"
+DOC_START, DOC_END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 
 # key: (comparison, target, note). The goals of issue 6; what is reached is measured, never assumed.
 TARGETS = {
@@ -97,8 +99,9 @@ def plan(quick: bool) -> list[dict]:
 
 
 class Backends:
-    def __init__(self, log: Path):
+    def __init__(self, log: Path, run_id: str):
         self.log = log
+        self.run_id = run_id
         self.pg_missing = harness.pg_available()
         self.redis_missing = harness.redis_available()
         self.sqlite_template: Path | None = None
@@ -117,14 +120,18 @@ class Backends:
         return None
 
     def database(self, backend: str, name: str) -> tuple[str, str | None]:
-        """(DATABASE_URL, REDIS_URL) of a fresh database for one scenario."""
-        if backend in ("none", "sqlite"):
+        """(DATABASE_URL, REDIS_URL) of a fresh database for one scenario; names carry the run's
+        id, so that two runs at once (a test of the harness during a full run) stay apart."""
+        if backend == "none":
+            return "", None
+        if backend == "sqlite":
             if self.sqlite_template is None:
-                self.sqlite_template = harness.make_sqlite_template(self.log)
-            return harness.sqlite_copy(self.sqlite_template, name), None
+                self.sqlite_template = harness.make_sqlite_template(self.log, run_id=self.run_id)
+            return harness.sqlite_copy(self.sqlite_template, f"{name}-{self.run_id}"), None
         if self.pg_template is None:
-            self.pg_template = harness.make_pg_template(self.log)
-        dbname = harness.PG_DB_PREFIX if backend == "pg" else f"{harness.PG_DB_PREFIX}_{name}"
+            self.pg_template = harness.make_pg_template(self.log, run_id=self.run_id)
+        # The 1,000,000-row database has one well-known name; the others are per run.
+        dbname = harness.PG_DB_PREFIX if backend == "pg" else f"{harness.PG_DB_PREFIX}_{name}_{self.run_id}"
         url = harness.pg_create_from_template(dbname, self.pg_template)
         return url, (harness.REDIS_BASE_URL if backend == "pg_redis" else None)
 
@@ -147,7 +154,8 @@ def run_scenario(item: dict, *, backends: Backends, receiver_url: str, log_dir: 
     database_url, redis_url = backends.database(backend, name)
     cluster = f"bench-{name}-{run_id}"
     cfg = {**item["cfg"], "name": name, "receiver": receiver_url, "log_dir": str(log_dir)}
-    env = harness.django_env(database_url=database_url, redis_url=redis_url, cluster_name=cluster)
+    env = harness.django_env(database_url=database_url or "sqlite://:memory:", redis_url=redis_url,
+                             cluster_name=cluster)
     if item["scenario"] == "admin_at_scale":
         env["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
     started = time.monotonic()
@@ -216,6 +224,56 @@ def print_table(results: dict, skipped: dict, errors: dict) -> None:
     print()
 
 
+def render_markdown(output: dict) -> str:
+    """The figures block of docs/PERFORMANCE.md, written from a full run's results."""
+    m = output["machine"]
+    lines = [
+        DOC_START,
+        f"{'Quick' if output['quick'] else 'Full'} run finished {output['finished_at']} in {output['duration_s'] / 60:.1f} min "
+        f"(`bench/results.json`). Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, "
+        f"{m['os']}; Python {m['python']}, Django {m['django']}, django-q2 {m['django_q2']}, "
+        f"DRF {m['djangorestframework']}, requests {m['requests']}, uvicorn {m['uvicorn']}, gunicorn {m['gunicorn']}, "
+        f"PostgreSQL {m['postgresql'] or 'absent'}, Redis {m['redis'] or 'absent'}. "
+        f"Load average (1, 5, 15 min) {m['loadavg_at_start']} at the start and {m['loadavg_at_end']} at the end: "
+        "other engineers' test suites were running on the same two cores.",
+        "",
+        "| key | value | target | backend |",
+        "|---|---:|---|---|",
+    ]
+    scenario_of = {key: item["name"] for item in plan(False) for key in item["keys"]}
+    scenario_of.update(ratio_e2e_pg_vs_raw="e2e_pg_redis", ratio_e2e_sqlite_vs_raw="e2e_sqlite",
+                       ratio_e2e_sqlite_vs_q2_noop="e2e_sqlite")
+    for key in KEYS:
+        value = output.get(key)
+        detail = output["details"].get(scenario_of.get(key, ""), {})
+        if value is None:
+            why = output["skipped"].get(key) or output["errors"].get(key) or "not measured"
+            lines.append(f"| `{key}` | - | {verdict_text(key)} | {why[:120]} |")
+        else:
+            shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+            lines.append(f"| `{key}` | {shown} | {verdict(key, value) or '-'} | {detail.get('backend', '')} |")
+    lines.append(DOC_END)
+    return "\n".join(lines)
+
+
+def verdict_text(key: str) -> str:
+    if key not in TARGETS:
+        return "-"
+    op, target = TARGETS[key]
+    return f"{op} {target:g}"
+
+
+def update_performance_md(output: dict) -> None:
+    if not PERFORMANCE_MD.exists():
+        return
+    text = PERFORMANCE_MD.read_text()
+    if DOC_START not in text or DOC_END not in text:
+        return
+    head, rest = text.split(DOC_START, 1)
+    _, tail = rest.split(DOC_END, 1)
+    PERFORMANCE_MD.write_text(head + render_markdown(output) + tail)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under 3 minutes on SQLite alone")
@@ -227,11 +285,11 @@ def main(argv=None) -> int:
 
     VAR.mkdir(parents=True, exist_ok=True)
     run_id = f"{os.getpid()}"
-    log_dir = VAR / f"logs-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}"
+    log_dir = VAR / f"logs-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{run_id}"
     log_dir.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
     machine = harness.machine_info()
-    backends = Backends(log_dir / "migrate.log")
+    backends = Backends(log_dir / "migrate.log", run_id)
     only = {s for s in args.only.split(",") if s}
     results: dict = {}
     details: dict = {}
@@ -300,6 +358,8 @@ def main(argv=None) -> int:
         details=details,
     )
     harness.dump_json(Path(args.output), output)
+    if not args.quick and not args.only and Path(args.output) == RESULTS:
+        update_performance_md(output)  # the document keeps the latest full figures
     print_table(results, skipped, errors)
     print(f"bench: wrote {args.output} in {output['duration_s']} s", flush=True)
     return 1 if errors else 0
