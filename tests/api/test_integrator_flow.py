@@ -41,7 +41,7 @@ def cluster():
     try:
         yield cluster.start()
     finally:
-        cluster.kill()
+        cluster.stop()  # SIGTERM first, so its database sessions close before the test database is dropped
 
 
 def delivery_of(api, event_id):
