@@ -13,22 +13,10 @@ import json
 import socket
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
-
-
-def wait_until(predicate: Callable[[], object], *, timeout: float, interval: float = 0.05, message: str = ""):
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
-        time.sleep(interval)
 
 
 # --------------------------------------------------------------------------
@@ -161,21 +149,9 @@ class RecordingReceiver:
         with self._lock:
             return Counter(r.webhook_id for r in self.requests)
 
-    def answered_ok_ids(self) -> set[str]:
-        """Webhook ids that got a 2xx answer at least once (so the sender may call them delivered)."""
-        with self._lock:
-            return {r.webhook_id for r in self.requests if r.finished}
-
     def duplicates(self) -> int:
         """Requests beyond the first for each webhook id (at-least-once allows some)."""
         return sum(n - 1 for n in self.ids().values() if n > 1)
-
-    def intervals(self) -> dict[str, list[tuple[float, float]]]:
-        by_id = defaultdict(list)
-        with self._lock:
-            for r in self.requests:
-                by_id[r.webhook_id].append((r.started, r.finished or float("inf")))
-        return by_id
 
 
 # --------------------------------------------------------------------------

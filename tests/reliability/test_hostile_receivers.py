@@ -27,13 +27,12 @@ def _final(channel):
 
 
 def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(postback_to, clusters, bind_queue):
-    with SilentReceiver() as silent, HugeBodyReceiver() as huge, Receiver() as canary, \
-            RedirectReceiver(f"http://127.0.0.1:{0}/internal") as redirect:
+    with SilentReceiver() as silent, HugeBodyReceiver() as huge, Receiver() as canary, Receiver() as healthy, \
+            RedirectReceiver("http://127.0.0.1/") as redirect:
         redirect.location = canary.url("/internal")  # an internal address that records any visit
         silent_channel = postback_to(silent.url, name="silent", timeout=TIMEOUT_S)
         huge_channel = postback_to(huge.url, name="huge", timeout=TIMEOUT_S)
         redirect_channel = postback_to(redirect.url, name="redirect", timeout=TIMEOUT_S)
-        healthy = Receiver().start()
         healthy_channel = postback_to(healthy.url("/hook"), name="healthy", timeout=TIMEOUT_S)
         cluster = bind_queue(clusters(workers=2))
         cluster.start()
@@ -44,7 +43,6 @@ def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(post
         channels = [silent_channel, huge_channel, redirect_channel, healthy_channel]
         poll(lambda: all(_final(c) for c in channels), timeout=90, message="every delivery final")
         silent_d, huge_d, redirect_d, healthy_d = (_final(c) for c in channels)
-        healthy.stop()
 
         # Then: the silent endpoint timed out once, after the channel's timeout, and was not retried
         silent_attempt = Attempt.objects.get(delivery=silent_d)

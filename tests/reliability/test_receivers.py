@@ -12,8 +12,8 @@ from tests.reliability.receivers import (
     RedirectReceiver,
     Reply,
     SilentReceiver,
-    wait_until,
 )
+from tests.support.receiver import wait_until
 
 
 def test_the_silent_receiver_accepts_and_never_answers():

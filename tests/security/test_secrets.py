@@ -20,7 +20,7 @@ from deliveries.models import Attempt, Delivery
 from events.services import emit
 from tests.security.conftest import PASSWORD, make_user
 from tests.support.factories import subscribe
-from tests.support.receiver import Receiver, Reply
+from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
