@@ -1,6 +1,6 @@
 """REST API: channels (CRUD, test send, secret rotation) and subscriptions. SPEC section 8."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -36,6 +36,24 @@ CHANNEL_FIELDS = ("name", "kind", "url", "email_to", "headers", "timeout", "acti
             "may not contain CR or LF nor override the Standard Webhooks headers."
         ),
         request=ChannelInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A postback endpoint",
+                value={
+                    "name": "Shop backend",
+                    "kind": "postback",
+                    "url": "https://hooks.example.com/postbacks",
+                    "headers": {"X-Tenant": "42"},
+                    "timeout": 10,
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "An email channel",
+                value={"name": "Ops mailbox", "kind": "email", "email_to": "ops@example.com"},
+                request_only=True,
+            ),
+        ],
         responses={201: ChannelCreatedSerializer},
         tags=["channels"],
     ),
@@ -136,6 +154,13 @@ class ChannelViewSet(viewsets.ModelViewSet):
             "funnel. Postback-only event types accept postback channels only."
         ),
         request=SubscriptionCreateSerializer,
+        examples=[
+            OpenApiExample(
+                "Shop and funnel orders to channel 1",
+                value={"event_type": "order.completed", "channel": 1, "sources": ["shop", "funnel"]},
+                request_only=True,
+            ),
+        ],
         responses={201: SubscriptionSerializer},
         tags=["subscriptions"],
     ),

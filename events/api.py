@@ -1,7 +1,13 @@
 """REST API: event types (list, toggle) and events (ingest, list, detail). SPEC section 8."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -30,6 +36,7 @@ from webhooks_project.api_common import NewestFirstCursorPages
             "`on_demand` type also needs `events.enable_on_demand`."
         ),
         request=EventTypeUpdateSerializer,
+        examples=[OpenApiExample("Switch on", value={"enabled": True}, request_only=True)],
         responses={200: EventTypeSerializer},
         tags=["event types"],
     ),
@@ -72,6 +79,20 @@ class EventTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             "JSON Schema answer **400** naming the field."
         ),
         request=EventIngestSerializer,
+        examples=[
+            OpenApiExample(
+                "An order was completed in the shop",
+                value={
+                    "id": "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+                    "type": "order.completed",
+                    "source": "shop",
+                    "order_ref": "A-1001",
+                    "occurred_at": "2026-11-23T10:15:00Z",
+                    "payload": {"order": {"id": "A-1001", "total": "49.90", "currency": "EUR"}},
+                },
+                request_only=True,
+            ),
+        ],
         responses={
             201: OpenApiResponse(EventDetailSerializer, description="A new event was stored."),
             200: OpenApiResponse(EventDetailSerializer, description="This id was ingested before with the same content."),
