@@ -170,3 +170,18 @@ def test_options_and_head_follow_the_read_permission(make_client, anonymous, obj
         assert viewer.head(url).status_code == 200, url
         assert nobody.options(url).status_code == 403, url
         assert anonymous.options(url).status_code == 401, url
+
+
+def test_staff_with_retry_may_retry_and_nothing_else(make_client, objects, monkeypatch):
+    monkeypatch.setattr("deliveries.services.queue_dispatch", lambda: None)
+    client = make_client(*VIEW_ALL, "deliveries.retry_delivery")
+    retry_url = f"/api/v1/deliveries/{objects['delivery'].pk}/retry/"
+
+    for method, url, data in write_calls(objects):
+        if url != retry_url:
+            assert call(client, method, url, data).status_code == 403, (method, url)
+    response = client.post(retry_url)
+
+    assert response.status_code == 202
+    assert Delivery.objects.get().status == DeliveryStatus.PENDING
+    assert Delivery.objects.get().requested_by == client.user
