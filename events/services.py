@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from typing import Any
 
@@ -24,6 +25,7 @@ from events.exceptions import EventConflict, PayloadTooLarge
 from events.models import Event, EventType, Order, Source
 
 MAX_PAYLOAD_DEPTH = 64
+_KEY_RE = re.compile(r"[A-Za-z0-9_.:\-]+")
 MAX_ORDER_REF_LENGTH = 100
 
 
@@ -69,7 +71,7 @@ def emit_event(
     event_type = _validated_event_type(key)
     errors: dict[str, list[str]] = {}
     if source not in Source.values:
-        errors["source"] = [f"Unknown source {source!r}; use one of {', '.join(Source.values)}."]
+        errors["source"] = [f"Unknown source; use one of {', '.join(Source.values)}."]
     event_uuid = _validated_event_id(event_id, errors)
     occurred = _validated_occurred_at(occurred_at, errors)
     order_ref = _validated_order_ref(order_ref, errors)
@@ -163,9 +165,12 @@ def _same_or_conflict(existing: Event, *, key: str, payload: Any) -> Event:
 def _validated_event_type(key) -> EventType:
     if not isinstance(key, str) or not key:
         raise ValidationError({"type": ["An event type key is required."]})
+    if len(key) > 100 or not _KEY_RE.fullmatch(key):
+        # Not a key at all (control characters, lone surrogates...): no lookup needed, or possible.
+        raise ValidationError({"type": ["Unknown event type; keys look like order.completed."]})
     event_type = EventType.objects.filter(pk=key).first()
     if event_type is None:
-        raise ValidationError({"type": [f"Unknown event type {key[:100]!r}."]})
+        raise ValidationError({"type": [f"Unknown event type {key!r}."]})
     return event_type
 
 
@@ -211,8 +216,8 @@ def _validated_order_ref(value, errors) -> str:
     value = value.strip()
     if len(value) > MAX_ORDER_REF_LENGTH:
         errors["order_ref"] = [f"order_ref may be at most {MAX_ORDER_REF_LENGTH} characters."]
-    elif any(ord(c) < 32 or c == "\x7f" for c in value):
-        errors["order_ref"] = ["order_ref may not contain control characters."]
+    elif any(ord(c) < 32 or c == "\x7f" or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        errors["order_ref"] = ["order_ref may not contain control characters or invalid Unicode."]
     return value
 
 
