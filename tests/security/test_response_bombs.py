@@ -33,3 +33,29 @@ def test_a_huge_or_compressed_answer_is_read_only_up_to_4_kib(make_receiver):
     assert len(attempt.response_body.encode()) <= 4096
     assert peak < MEMORY_BOUND, f"peak Python allocation during the send: {peak / 1e6:.1f} MB"
     assert attempt.error != ErrorKind.INTERNAL
+
+
+def test_a_binary_answer_with_nul_bytes_is_recorded_and_does_not_sink_the_batch(db):
+    """Any receiver may answer with binary (an image, a protobuf): NUL bytes in the stored
+    4 KiB must not stop the attempt, or the other deliveries saved with it, from being recorded
+    (PostgreSQL text cannot hold NUL)."""
+    from deliveries.dispatcher import Dispatcher
+    from deliveries.models import Delivery, DeliveryStatus
+    from events.services import emit
+    from tests.support.factories import subscribe
+    from tests.support.receiver import Receiver, Reply
+
+    with Receiver(default=Reply(status=200, body=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00binary")) as binary, \
+            Receiver() as healthy:
+        subscribe(postback_channel(binary.url("/png"), name="binary"), "contact.created")
+        subscribe(postback_channel(healthy.url("/ok"), name="healthy"), "contact.created")
+        for i in range(5):
+            emit("contact.created", source="shop", payload={"contact": {"id": f"C-{i}"}})
+
+        Dispatcher(threads=4).run(budget_s=10)
+
+    statuses = list(Delivery.objects.values_list("channel__name", "status"))
+    assert all(status == DeliveryStatus.SUCCEEDED for _, status in statuses), statuses
+    binary_attempts = Delivery.objects.filter(channel__name="binary", attempt_count=1).count()
+    assert binary_attempts == 5
+    assert len(binary.requests) == 5 and len(healthy.requests) == 5
