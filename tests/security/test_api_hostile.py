@@ -154,3 +154,51 @@ def test_fuzzed_ingest_answers_201_200_or_a_4xx_naming_the_field(api, body):
 def test_fuzzed_raw_bytes_to_ingest_never_cause_a_500(api, body):
     response = _post_raw(api, body)
     assert response.status_code in (200, 201, 400, 409, 413), (response.status_code, response.content[:300])
+
+
+# --- header injection and unknown ids (SPEC section 6) ---------------------------
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("headers", {"X-Note": "a\r\nSet-Cookie: session=stolen"}),
+        ("headers", {"X-Note": "a\nb"}),
+        ("headers", {"X-Note": "a\x00b"}),
+        ("headers", {"X-Bad\r\nName": "v"}),
+        ("headers", {"X-Bad\n": "v"}),
+        ("headers", {"Webhook-Signature": "v1,forged"}),
+        ("headers", {"Host": "internal.example"}),
+        ("headers", ["not", "an", "object"]),
+        ("url", "http://127.0.0.1:9/hook\r\nX-Injected: 1"),
+        ("url", "http://127.0.0.1:9/ho ok"),
+        ("url", "javascript:alert(1)"),
+        ("timeout", 31),
+        ("timeout", 0),
+    ],
+    ids=["crlf-value", "lf-value", "nul-value", "crlf-name", "lf-name", "reserved-signature", "reserved-host",
+         "not-object", "crlf-url", "space-url", "js-url", "timeout-high", "timeout-zero"],
+)
+def test_a_channel_with_injected_headers_or_a_bad_url_is_refused_on_that_field(api, field, value):
+    from channels.models import Channel
+
+    body = {"name": "inject", "kind": "postback", "url": "http://127.0.0.1:9/hook", field: value}
+    response = api.post("/api/v1/channels/", body, format="json")
+    _assert_refused(response, 400)
+    data = response.json()
+    # NUL is refused by the JSON parser for the whole body, before any field is looked at.
+    assert field in data or "NUL" in data.get("detail", ""), data
+    assert not Channel.objects.filter(name="inject").exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/channels/999999/", "/api/v1/channels/abc/", "/api/v1/channels/-1/", "/api/v1/subscriptions/99999999999999999999/",
+     "/api/v1/events/00000000-0000-0000-0000-000000000000/", "/api/v1/events/not-a-uuid/", "/api/v1/deliveries/0/",
+     "/api/v1/deliveries/999999/retry/", "/api/v1/event-types/no.such.type/", "/api/v1/event-types/%3Cscript%3E/",
+     "/api/v1/nothing-here/"],
+)
+def test_unknown_or_malformed_ids_answer_a_json_404(api, path):
+    method = "post" if path.endswith("/retry/") else "get"
+    response = getattr(api, method)(path)
+    assert response.status_code == 404, (path, response.status_code, response.content[:200])
+    assert response["Content-Type"].startswith("application/json")
