@@ -394,45 +394,58 @@ def fanout(cfg) -> dict:
 
 @scenario
 def slow_endpoint(cfg) -> dict:
-    """A healthy endpoint's p99 while another endpoint sleeps past its timeout, over the same without it."""
+    """A healthy endpoint's p99 while another endpoint sleeps past its timeout, over the same without it.
+
+    The two conditions alternate (``rounds`` times each, ``seconds`` per phase) so that drift
+    in the shared machine's load hits both alike; a phase starts only once the slow endpoint's
+    deliveries of the previous one have ended, so no slow send leaks into a baseline phase.
+    """
     setup_django()
+    from deliveries.models import Delivery, DeliveryStatus
+
     receiver = Receiver(None, cfg["receiver"])
     subscribe(key="order.completed", channel=postback_channel(name="healthy", url=f"{receiver.url}/healthy"))
     slow_url = f"{receiver.url}/slow/{cfg['sleep_s']}/"
-    subscribe(key="contact.created", channel=postback_channel(name="slow", url=slow_url, timeout=cfg["timeout_s"]))
+    slow_channel = postback_channel(name="slow", url=slow_url, timeout=cfg["timeout_s"])
+    subscribe(key="contact.created", channel=slow_channel)
     rate, slow_rate, seconds = cfg["rate"], cfg["slow_rate"], cfg["seconds"]
     healthy_plan = [(i / rate, "order.completed") for i in range(int(rate * seconds))]
-    slow_plan = [(i / slow_rate, "contact.created") for i in range(int(slow_rate * seconds))]
+    slow_plan = [(i / slow_rate + 0.5 / slow_rate, "contact.created") for i in range(int(slow_rate * seconds))]
+    values = {"without": [], "with": []}
+    missing = 0
     cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
     try:
         warm_up(receiver)
-        baseline: dict[str, float] = {}
-        paced_emits(plan=healthy_plan, commits=baseline)
-        wait_for_count(receiver, len(healthy_plan), timeout=cfg["timeout"])
-        base_values, base_missing = latencies_ms(baseline, receiver.arrivals(), path_prefix="/healthy")
-        receiver.reset()
+        for _ in range(cfg["rounds"]):
+            for condition, plan in (("without", healthy_plan), ("with", sorted(healthy_plan + slow_plan))):
+                receiver.reset()
+                commits: dict[str, float] = {}
+                paced_emits(plan=plan, commits=commits)
 
-        with_slow: dict[str, float] = {}
-        paced_emits(plan=sorted(healthy_plan + slow_plan), commits=with_slow)
+                def healthy_arrived():
+                    return sum(1 for a in receiver.arrivals() if a[2].startswith("/healthy")) >= len(healthy_plan)
 
-        def healthy_arrived():
-            return sum(1 for a in receiver.arrivals() if a[2].startswith("/healthy")) >= len(healthy_plan)
-
-        poll(healthy_arrived, timeout=cfg["timeout"], interval=0.5, what="the healthy endpoint's postbacks")
-        arrivals = receiver.arrivals()
-        slow_values, slow_missing = latencies_ms(with_slow, arrivals, path_prefix="/healthy")
+                poll(healthy_arrived, timeout=cfg["timeout"], interval=0.25, what="the healthy endpoint's postbacks")
+                phase_values, phase_missing = latencies_ms(commits, receiver.arrivals(), path_prefix="/healthy")
+                values[condition] += phase_values
+                missing += phase_missing
+                poll(lambda: not Delivery.objects.filter(
+                    channel=slow_channel, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]).exists(),
+                    timeout=cfg["timeout"], interval=0.25, what="the slow endpoint's deliveries to end")
+        slow_outcomes = dict(Counter(Delivery.objects.filter(channel=slow_channel).values_list("last_error", flat=True)))
     finally:
         stop_process(cluster)
-    base_p99, slow_p99 = percentile(base_values, 99), percentile(slow_values, 99)
+    base_p99, slow_p99 = percentile(values["without"], 99), percentile(values["with"], 99)
     return {
         "slow_endpoint_p99_ratio": slow_p99 / base_p99,
         "details": {
-            "healthy_rate": rate, "slow_rate": slow_rate, "seconds": seconds,
+            "healthy_rate": rate, "slow_rate": slow_rate, "seconds_per_phase": seconds, "rounds": cfg["rounds"],
             "slow_endpoint": f"answers after {cfg['sleep_s']} s, channel timeout {cfg['timeout_s']} s",
+            "healthy_events_per_condition": len(values["with"]),
             "p99_ms_without_slow": round(base_p99, 1), "p99_ms_with_slow": round(slow_p99, 1),
-            "p50_ms_without_slow": round(percentile(base_values, 50), 1),
-            "p50_ms_with_slow": round(percentile(slow_values, 50), 1),
-            "missing": base_missing + slow_missing,
+            "p50_ms_without_slow": round(percentile(values["without"], 50), 1),
+            "p50_ms_with_slow": round(percentile(values["with"], 50), 1),
+            "slow_endpoint_outcomes": slow_outcomes, "missing": missing,
         },
     }
 
