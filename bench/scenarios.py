@@ -136,15 +136,17 @@ def wait_for_count(receiver: Receiver, n: int, *, timeout: float, interval: floa
     return poll(enough, timeout=timeout, interval=interval, what=f"{n} postbacks at the receiver")
 
 
-def warm_up(receiver: Receiver, *, key: str = "order.completed", count: int = 5, timeout: float = 120) -> None:
-    """Emit a few events and wait for them: the cluster is up and its workers have imported everything."""
+def warm_up(receiver: Receiver, *, key: str = "order.completed", count: int = 5, per_event: int = 1,
+            timeout: float = 120) -> None:
+    """Emit a few events and wait for all their postbacks: the cluster is up and its workers
+    have imported everything, and nothing of the warm-up arrives after the reset."""
     from django.db import transaction
 
     receiver.reset()
     for i in range(count):
         with transaction.atomic():
             emit_order(10_000_000 + i, key=key)
-    wait_for_count(receiver, count, timeout=timeout)
+    wait_for_count(receiver, count * per_event, timeout=timeout)
     receiver.reset()
 
 
@@ -371,7 +373,7 @@ def fanout(cfg) -> dict:
         subscribe(key="order.completed", channel=postback_channel(name=f"fanout-{i}", url=f"{receiver.url}/fanout/{i}"))
     cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
     try:
-        warm_up(receiver, count=1)
+        warm_up(receiver, count=1, per_event=width)
         start = time.time()
         emit_seconds = []
         for i in range(events):
