@@ -8,9 +8,11 @@ the ORM, so pool threads never hold database connections.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from standardwebhooks.webhooks import Webhook
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from channels.ssrf import BlockedTarget, UnresolvableHost, VettedAddressAdapter
 
@@ -85,6 +89,110 @@ class Outcome:
         return self.error == "http_status" and self.response_status in RETRYABLE_STATUSES
 
 
+# --- A deadline on the whole attempt ------------------------------------------------
+#
+# requests' timeout bounds each socket read, so an endpoint that trickles one byte every
+# half second is never cut off. One watchdog thread per process holds every attempt's
+# deadline; when one passes it shuts the attempt's socket down, the blocked read returns,
+# and the attempt ends as a timeout. The connection registers itself (``_AttemptConnection``)
+# with the attempt running on its thread.
+
+
+class _Attempt:
+    __slots__ = ("connection", "expired")
+
+    def __init__(self):
+        self.connection = None
+        self.expired = False
+
+    def expire(self) -> None:
+        self.expired = True
+        connection = self.connection
+        if connection is None or getattr(connection, "_postback_attempt", None) is not self:
+            return  # finished, and the pooled connection may already serve another attempt
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Watchdog:
+    def __init__(self):
+        self._heap: list[tuple[float, int, _Attempt]] = []
+        self._cancelled: set[int] = set()
+        self._condition = threading.Condition()
+        self._counter = 0
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def arm(self, seconds: float, attempt: _Attempt) -> int:
+        with self._condition:
+            if self._thread is None or self._pid != os.getpid():
+                self._heap, self._cancelled, self._pid = [], set(), os.getpid()
+                self._thread = threading.Thread(target=self._run, name="postback-watchdog", daemon=True)
+                self._thread.start()
+            self._counter += 1
+            heapq.heappush(self._heap, (time.monotonic() + seconds, self._counter, attempt))
+            self._condition.notify()
+            return self._counter
+
+    def disarm(self, token: int, attempt: _Attempt) -> None:
+        with self._condition:
+            self._cancelled.add(token)
+            attempt.connection = None
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._heap:
+                    self._condition.wait()
+                deadline, token, attempt = self._heap[0]
+                if token in self._cancelled:
+                    heapq.heappop(self._heap)
+                    self._cancelled.discard(token)
+                    continue
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._condition.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                # Under the lock, so a disarm() racing with the deadline either wins or waits.
+                attempt.expire()
+
+
+_watchdog = _Watchdog()
+_current = threading.local()
+
+
+def _register(connection) -> None:
+    attempt = getattr(_current, "attempt", None)
+    connection._postback_attempt = attempt
+    if attempt is not None:
+        attempt.connection = connection
+
+
+class _AttemptConnection(HTTPConnection):
+    def request(self, *args, **kwargs):
+        _register(self)
+        return super().request(*args, **kwargs)
+
+
+class _AttemptHTTPSConnection(HTTPSConnection):
+    def request(self, *args, **kwargs):
+        _register(self)
+        return super().request(*args, **kwargs)
+
+
+class _AttemptPool(HTTPConnectionPool):
+    ConnectionCls = _AttemptConnection
+
+
+class _AttemptHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _AttemptHTTPSConnection
+
+
 # --- The HTTP session -------------------------------------------------------------
 
 _session_lock = threading.Lock()
@@ -102,6 +210,7 @@ def get_session() -> requests.Session:
                 # Never a proxy from the environment: it would connect somewhere other than the vetted address.
                 session.trust_env = False
                 adapter = VettedAddressAdapter(pool_connections=64, pool_maxsize=64, max_retries=0)
+                adapter.poolmanager.pool_classes_by_scheme = {"http": _AttemptPool, "https": _AttemptHTTPSPool}
                 session.mount("http://", adapter)
                 session.mount("https://", adapter)
                 _session, _session_pid = session, os.getpid()
@@ -201,6 +310,8 @@ def _post(job: Job, started: dt.datetime) -> Outcome:
     outcome = Outcome(started_at=started, request_url=job.url, request_headers=logged, request_body=body)
     clock = time.monotonic()
     response = None
+    attempt = _current.attempt = _Attempt()
+    token = _watchdog.arm(job.timeout, attempt)
     try:
         response = get_session().post(
             job.url,
@@ -213,7 +324,12 @@ def _post(job: Job, started: dt.datetime) -> Outcome:
         outcome.response_status = response.status_code
         outcome.response_headers = dict(response.headers)
         outcome.response_body = _read_head(response, outcome)
-        if not 200 <= response.status_code < 300:
+        if attempt.expired:
+            # Cut off by the deadline: what was parsed before the hang-up is not an answer.
+            outcome.response_status, outcome.response_headers, outcome.response_body = None, {}, ""
+            outcome.error = "timeout"
+            outcome.error_detail = f"No complete response within {job.timeout:g} s (the endpoint answered too slowly)."
+        elif not 200 <= response.status_code < 300:
             outcome.error = "http_status"
             outcome.error_detail = f"HTTP {response.status_code} {response.reason or ''}".strip()
             outcome.retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
@@ -224,12 +340,18 @@ def _post(job: Job, started: dt.datetime) -> Outcome:
     except requests.exceptions.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
         outcome.error = "timeout"
         outcome.error_detail = f"No response within {job.timeout:g} s ({type(exc).__name__})."
-    except requests.exceptions.ConnectionError as exc:
-        outcome.error = "dns" if _is_name_resolution_error(exc) else "connection"
-        outcome.error_detail = _short(exc)
     except requests.exceptions.RequestException as exc:
-        outcome.error, outcome.error_detail = "connection", _short(exc)
+        if attempt.expired:
+            outcome.error = "timeout"
+            outcome.error_detail = f"No complete response within {job.timeout:g} s (the endpoint answered too slowly)."
+        elif isinstance(exc, requests.exceptions.ConnectionError):
+            outcome.error = "dns" if _is_name_resolution_error(exc) else "connection"
+            outcome.error_detail = _short(exc)
+        else:
+            outcome.error, outcome.error_detail = "connection", _short(exc)
     finally:
+        _watchdog.disarm(token, attempt)
+        _current.attempt = None
         if response is not None:
             response.close()
         outcome.duration_ms = int((time.monotonic() - clock) * 1000)
@@ -241,7 +363,7 @@ def _read_head(response: requests.Response, outcome: Outcome) -> str:
     try:
         head = response.raw.read(RESPONSE_BODY_LIMIT, decode_content=True) or b""
     except Exception as exc:  # the status already decides the outcome; note why the body is missing
-        outcome.error_detail = f"Reading the response body failed: {_short(exc)}"
+        outcome.error_detail = f"Reading the response body failed (or was cut at the timeout): {_short(exc)}"
         return ""
     return head[:RESPONSE_BODY_LIMIT].decode(response.encoding or "utf-8", errors="replace")
 

@@ -256,3 +256,42 @@ def test_a_due_retry_is_sent_again_by_the_next_pass(receiver, channel, settings)
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempt_count == 2
     assert receiver.requests[1].json["retryCount"] == 1
+
+
+def test_an_endpoint_trickling_its_headers_is_cut_at_the_timeout_of_the_whole_attempt(no_backoff):
+    """Each byte arrives within the per-read timeout; only a deadline on the attempt stops it."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stayed = []
+
+    def trickle():
+        conn, _ = listener.accept()
+        accepted = time.monotonic()
+        conn.recv(65536)
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while time.monotonic() - accepted < 15:
+                time.sleep(0.3)
+                conn.sendall(b"a")
+        except OSError:
+            pass
+        stayed.append(time.monotonic() - accepted)
+        conn.close()
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    channel = postback_channel(f"http://127.0.0.1:{listener.getsockname()[1]}/hook", timeout=1)
+    subscribe(channel, "contact.created")
+
+    emit_and_deliver()
+
+    server.join(timeout=20)
+    listener.close()
+    delivery = Delivery.objects.get()
+    assert delivery.status == DeliveryStatus.FAILED and delivery.last_error == "timeout"
+    assert stayed and stayed[0] < 5  # hung up near the 1 s timeout, not after the 15 s trickle
