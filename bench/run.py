@@ -253,6 +253,39 @@ def render_markdown(output: dict) -> str:
         else:
             shown = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
             lines.append(f"| `{key}` | {shown} | {verdict(key, value) or '-'} | {detail.get('backend', '')} |")
+    lines += ["", "Selected details (all of them are in `bench/results.json`):", ""]
+    d = output["details"]
+
+    def line(name, text):
+        if name in d and "error" not in d[name]:
+            try:
+                lines.append(f"- {name}: " + text(d[name]))
+            except (KeyError, TypeError, ValueError):
+                pass
+
+    for name in ("e2e_sqlite", "e2e_pg_redis"):
+        line(name, lambda x: f"{x['events']:,} deliveries in {x['seconds']} s, first after {x['first_arrival_after_s']} s; "
+                             f"raw loop just before {x['raw_posts_per_s_just_before']:,}/s, ratio to it "
+                             f"{x['ratio_vs_raw_just_before']}; duplicates {x['duplicates']}; statuses {x['statuses']}; "
+                             f"backlog emitted at {x['emit_per_s']}/s.")
+    for name in ("q2_noop_sqlite", "q2_noop_pg_redis"):
+        line(name, lambda x: f"{x['tasks']:,} tasks drained in {x['seconds']} s.")
+    for name in ("latency_sqlite", "latency_pg_redis"):
+        line(name, lambda x: f"{x['events']:,} events at {x['achieved_rate']}/s (target {x['target_rate']}), "
+                             f"mean {x['mean_ms']} ms, max {x['max_ms']} ms, missing {x['missing']}.")
+    line("fanout", lambda x: f"{x['deliveries']:,} deliveries in {x['seconds']} s, emit of one event to "
+                             f"{x['subscriptions']} subscriptions {x['emit_ms_median']} ms (median).")
+    line("slow_endpoint", lambda x: f"healthy p50 {x['p50_ms_without_slow']} -> {x['p50_ms_with_slow']} ms, "
+                                    f"p99 {x['p99_ms_without_slow']} -> {x['p99_ms_with_slow']} ms "
+                                    f"({x['healthy_events_per_condition']} healthy events per condition); "
+                                    f"slow endpoint outcomes {x['slow_endpoint_outcomes']}.")
+    line("ingest", lambda x: f"gunicorn {x['gunicorn_workers']} sync workers, {x['client_threads']} client threads.")
+    line("admin_1m", lambda x: "median ms per page: " + ", ".join(
+        f"{page} {v['median_ms']} ({v['queries']} queries)" for page, v in x["pages"].items())
+        + f"; database {x['database_size']}, seeded in {sum(x['seed_timings_s'].values()):.0f} s.")
+    line("worker_rss", lambda x: f"{x['rss_mib_small']} MiB after {x['deliveries_small']:,}, {x['rss_mib_large']} MiB after "
+                                 f"{x['deliveries_large']:,} ({x['processes_large']} processes; largest "
+                                 f"{x['largest_process_mib_small']} -> {x['largest_process_mib_large']} MiB).")
     lines.append(DOC_END)
     return "\n".join(lines)
 
