@@ -134,8 +134,10 @@ class _Watchdog:
                 self._thread = threading.Thread(target=self._run, name="postback-watchdog", daemon=True)
                 self._thread.start()
             self._counter += 1
-            heapq.heappush(self._heap, (time.monotonic() + seconds, self._counter, attempt))
-            self._condition.notify()
+            entry = (time.monotonic() + seconds, self._counter, attempt)
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:  # only an earlier deadline changes what the watchdog waits for
+                self._condition.notify()
             return self._counter
 
     def disarm(self, token: int, attempt: _Attempt) -> None:
