@@ -99,6 +99,10 @@ def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_se
         # Until the delivery ends, or a second connection shows it is being sent twice at once.
         poll(lambda: _final(channel) or trickle.connections >= 2, timeout=75,
              message="the trickling delivery ends (or is sent again)")
+        # The receiver notices the hang-up at its next byte (within about a second).
+        deadline = time.monotonic() + 10
+        while not trickle.client_stayed and trickle.connections < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
         first_stayed = trickle.client_stayed[0] if trickle.client_stayed else None
         connections, in_flight = trickle.connections, trickle.connections - len(trickle.client_stayed)
     finally:
