@@ -1,6 +1,6 @@
 """Print the figures the fault tests recorded (var/reliability-figures.jsonl) as a Markdown table.
 
-    .venv/bin/python -m tests.reliability.figures [path]
+    .venv/bin/python -m tests.reliability.figures [--since 2026-11-23T12:20:00Z] [path]
 
 One row per (fault, database): how many runs were recorded, the worst loss, the range of
 duplicates and of recovery times over those runs, and the details of the latest run.
@@ -17,11 +17,14 @@ from pathlib import Path
 DEFAULT = Path(__file__).resolve().parents[2] / "var" / "reliability-figures.jsonl"
 
 
-def runs(path: Path) -> dict[tuple[str, str], list[dict]]:
+def runs(path: Path, since: str = "") -> dict[tuple[str, str], list[dict]]:
+    """Recorded runs grouped by (fault, database / broker); ``since`` (ISO, UTC) drops older ones."""
     grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for line in path.read_text().splitlines():
         if line.strip():
             row = json.loads(line)
+            if row["at"] < since:  # same ISO format, so text order is time order
+                continue
             grouped[(row["fault"], f"{row['database']} / {row['broker']}")].append(row)
     return dict(sorted(grouped.items()))
 
@@ -54,4 +57,8 @@ def table(grouped: dict[tuple[str, str], list[dict]]) -> str:
 
 
 if __name__ == "__main__":
-    print(table(runs(Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT)))
+    args = sys.argv[1:]
+    since = ""
+    if args[:1] == ["--since"]:
+        since, args = args[1], args[2:]
+    print(table(runs(Path(args[0]) if args else DEFAULT, since)))
