@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -368,7 +368,28 @@ class Dispatcher:
                     pk__in=pks, claim_token__in=tokens, status=DeliveryStatus.SENDING
                 ).update(**values)
             if attempts:
-                Attempt.objects.bulk_create(attempts, batch_size=500, ignore_conflicts=True)
+                try:
+                    with transaction.atomic():
+                        Attempt.objects.bulk_create(attempts, batch_size=500, ignore_conflicts=True)
+                except DatabaseError:
+                    # One unstorable record must not sink the batch: save them one by one,
+                    # and an attempt that still fails without what the remote end sent.
+                    logger.exception("Saving %d attempts at once failed; saving them one by one", len(attempts))
+                    for attempt in attempts:
+                        _save_attempt_alone(attempt)
         if updated < len(rows):
             self.stats.lost_leases += len(rows) - updated
             logger.warning("%d deliveries were taken back before their result was saved", len(rows) - updated)
+
+
+def _save_attempt_alone(attempt: Attempt) -> None:
+    try:
+        with transaction.atomic():
+            Attempt.objects.bulk_create([attempt], ignore_conflicts=True)
+        return
+    except DatabaseError:
+        logger.exception("Attempt %s of delivery %s could not be stored as received", attempt.number, attempt.delivery_id)
+    attempt.response_headers, attempt.response_body = {}, ""
+    attempt.error_detail = (attempt.error_detail + " (the response could not be stored)").strip()
+    with transaction.atomic():
+        Attempt.objects.bulk_create([attempt], ignore_conflicts=True)

@@ -324,7 +324,7 @@ def _post(job: Job, started: dt.datetime) -> Outcome:
             stream=True,
         )
         outcome.response_status = response.status_code
-        outcome.response_headers = dict(response.headers)
+        outcome.response_headers = {clean_text(str(k)): clean_text(str(v)) for k, v in response.headers.items()}
         outcome.response_body = _read_head(response, outcome)
         if attempt.expired:
             # Cut off by the deadline: what was parsed before the hang-up is not an answer.
@@ -333,7 +333,7 @@ def _post(job: Job, started: dt.datetime) -> Outcome:
             outcome.error_detail = f"No complete response within {job.timeout:g} s (the endpoint answered too slowly)."
         elif not 200 <= response.status_code < 300:
             outcome.error = "http_status"
-            outcome.error_detail = f"HTTP {response.status_code} {response.reason or ''}".strip()
+            outcome.error_detail = clean_text(f"HTTP {response.status_code} {response.reason or ''}".strip())
             outcome.retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
     except UnresolvableHost as exc:
         outcome.error, outcome.error_detail = "dns", str(exc)
@@ -367,7 +367,14 @@ def _read_head(response: requests.Response, outcome: Outcome) -> str:
     except Exception as exc:  # the status already decides the outcome; note why the body is missing
         outcome.error_detail = f"Reading the response body failed (or was cut at the timeout): {_short(exc)}"
         return ""
-    return head[:RESPONSE_BODY_LIMIT].decode(response.encoding or "utf-8", errors="replace")
+    text = clean_text(head[:RESPONSE_BODY_LIMIT].decode(response.encoding or "utf-8", errors="replace"))
+    # Replacement characters take 3 bytes each: keep what is stored within 4 KiB too.
+    return text.encode("utf-8")[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="ignore")
+
+
+def clean_text(value: str) -> str:
+    """Text from the remote end, storable anywhere: PostgreSQL text cannot hold NUL characters."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
 
 
 def _send_email(job: Job, started: dt.datetime) -> Outcome:
@@ -428,4 +435,4 @@ def _is_name_resolution_error(exc: BaseException) -> bool:
 
 
 def _short(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:1000]
+    return clean_text(f"{type(exc).__name__}: {exc}"[:1000])

@@ -295,3 +295,14 @@ def test_an_endpoint_trickling_its_headers_is_cut_at_the_timeout_of_the_whole_at
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.FAILED and delivery.last_error == "timeout"
     assert stayed and stayed[0] < 5  # hung up near the 1 s timeout, not after the 15 s trickle
+
+
+def test_a_binary_answer_with_nul_bytes_is_recorded_within_4_kib(receiver, channel):
+    """PostgreSQL text cannot hold NUL: the stored body replaces it, and stays within 4 KiB."""
+    receiver.reply("/hook", Reply(status=200, body=b"\x00\xff" * 5000, headers={"X-Bin": "a"}))
+
+    emit_and_deliver()
+
+    attempt = Attempt.objects.get()
+    assert "\x00" not in attempt.response_body and len(attempt.response_body.encode()) <= 4096
+    assert Delivery.objects.get().status == DeliveryStatus.SUCCEEDED
