@@ -15,7 +15,7 @@ import pytest
 from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind
 from tests.reliability.conftest import emit_many, poll, report
 from tests.reliability.receivers import HugeBodyReceiver, RedirectReceiver, SilentReceiver, TrickleReceiver
-from tests.support.receiver import Receiver
+from tests.support.receiver import Receiver, Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -147,3 +147,31 @@ def test_a_dead_endpoint_does_not_hold_up_deliveries_to_a_healthy_one(postback_t
         )
         assert silent_final_then < 40, figures  # the healthy ones did not wait for the dead one
         assert silent.connections == 40, figures  # timeouts are not retried
+
+
+def test_a_binary_answer_beside_a_healthy_receiver_is_recorded_once_and_nothing_is_sent_twice(
+    postback_to, clusters, bind_queue
+):
+    """PostgreSQL cannot store NUL: an answer with one must not stop its batch from being saved,
+    or every delivery in the batch would stay `sending` and be sent again after its lease."""
+    with Receiver(default=Reply(status=200, body=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")) as binary, \
+            Receiver() as healthy:
+        postback_to(binary.url("/png"), name="binary")
+        postback_to(healthy.url("/ok"), name="healthy")
+        cluster = bind_queue(clusters(workers=2))
+        cluster.start()
+        started = time.monotonic()
+
+        emit_many(20, per_transaction=20)
+        poll(lambda: Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 40, timeout=60,
+             message="all 40 deliveries recorded as succeeded")
+        figures = report(
+            "Binary answer with NUL bytes beside a healthy receiver (20 events each)",
+            binary_requests=len(binary.requests), healthy_requests=len(healthy.requests),
+            seconds=round(time.monotonic() - started, 1), lost=0,
+            duplicates=len(binary.requests) + len(healthy.requests) - 40,
+        )
+        assert len(binary.requests) == 20 and len(healthy.requests) == 20, figures
+        stored = Attempt.objects.filter(delivery__channel__name="binary").values_list("response_body", flat=True)
+        assert all("PNG" in body for body in stored), list(stored)[:2]
+        assert all("\x00" not in body for body in stored)
