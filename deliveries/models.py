@@ -81,6 +81,8 @@ class Delivery(models.Model):
             ),
             models.Index(fields=["claim_token"], name="delivery_claim_idx", condition=Q(claim_token__isnull=False)),
             models.Index(fields=["status", "-id"], name="delivery_status_idx"),
+            # The dashboard's "failed, waiting for a human" list: failed rows of the retryable types, newest first.
+            models.Index(fields=["status", "event_type", "-id"], name="delivery_status_type_idx"),
             models.Index(fields=["channel", "-id"], name="delivery_channel_idx"),
             models.Index(fields=["event_type", "-id"], name="delivery_event_type_idx"),
             models.Index(fields=["created_at"], name="delivery_created_idx"),
