@@ -175,6 +175,14 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- Cache -------------------------------------------------------------------
+# API throttle counters live here: shared by every web process through Redis when
+# REDIS_URL is set; per process (local memory) in the embedded run.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- REST framework ----------------------------------------------------------
 # Token first, so an anonymous call gets 401 with `WWW-Authenticate: Token`; the
 # session lets staff signed in to the admin try calls from the docs page.
