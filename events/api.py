@@ -138,7 +138,8 @@ class EventViewSet(
             order_ref=fields.get("order_ref") or None,
             occurred_at=fields.get("occurred_at"),
         )
-        event = self.get_queryset().prefetch_related("deliveries").get(pk=event.pk)
-        return Response(
-            EventDetailSerializer(event).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        # Answer from the event emit_event returned (no second read of it): the same fields
+        # EventDetailSerializer gives, with the delivery ids from one narrow query.
+        body = EventSerializer(event).data
+        body["deliveries"] = sorted(Delivery.objects.filter(event_id=event.pk).values_list("pk", flat=True))
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
