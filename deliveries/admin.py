@@ -17,10 +17,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
-from deliveries.models import Attempt, Delivery, DeliveryStatus
+from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt
 from events.models import Source
 from events.selectors_admin import order_ids_by_ref
-from webhooks_project.admin import EstimatedCountPaginator
+from webhooks_project.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 
 # "Retry selected" looks at no more than this many rows in one go.
 RETRY_BATCH_LIMIT = 500
@@ -120,7 +120,7 @@ class DeliveryChangeList(ChangeList):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "created",
@@ -180,17 +180,6 @@ class DeliveryAdmin(admin.ModelAdmin):
             return queryset.filter(event_id=uuid.UUID(term)), False
         except ValueError:
             return queryset.filter(event__order_ref=term), False
-
-    # --- read-only log -----------------------------------------------------
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         return request.user.has_perm("deliveries.retry_delivery")
@@ -262,3 +251,15 @@ class DeliveryAdmin(admin.ModelAdmin):
             delivery and delivery.status == DeliveryStatus.FAILED and delivery.event_type.manual_retry
         )
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(DemoReceipt)
+class DemoReceiptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What the built-in demo receiver (``make run``'s "Demo receiver" channel) was sent."""
+
+    list_display = ["received_at", "event_type", "webhook_id", "signature_valid"]
+    list_filter = ["signature_valid"]
+    fields = ["received_at", "event_type", "webhook_id", "signature_valid", "headers", "body"]
+    readonly_fields = fields
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False

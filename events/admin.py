@@ -37,7 +37,7 @@ from events.selectors_admin import (
     order_timeline,
     subscriptions_of,
 )
-from webhooks_project.admin import EstimatedCountPaginator
+from webhooks_project.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 
 
 def _add_errors(form: forms.Form, error: ValidationError) -> None:
@@ -287,7 +287,7 @@ class EventTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only log of events (the delivery log is the Deliveries page)."""
 
     list_display = ["id", "type", "source", "order_ref", "occurred_at", "created_at"]
@@ -316,15 +316,6 @@ class EventAdmin(admin.ModelAdmin):
         except ValueError:
             return queryset.filter(order_ref=term), False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 class OrderChangeList(ChangeList):
     """Adds each shown order's event / delivery / failure counts, in two queries for the page."""
@@ -337,7 +328,7 @@ class OrderChangeList(ChangeList):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Orders events referred to, newest first; an order's page is its timeline."""
 
     list_display = ["ref", "last_event_at", "first_event_at", "events", "deliveries", "failed"]
@@ -349,15 +340,6 @@ class OrderAdmin(admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     sortable_by = []
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_changelist(self, request, **kwargs):
         return OrderChangeList

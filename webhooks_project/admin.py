@@ -53,3 +53,16 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def is_estimated(self) -> bool:
         return self.count > self.cap
+
+
+class ReadOnlyAdminMixin:
+    """Log admins are read-only (``django_q/admin.py``): no add, no change, no delete; view permission only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
