@@ -10,3 +10,22 @@ def event_type(db):
     et.enabled = True
     et.save(update_fields=["enabled"])
     return et
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end the sessions killed subprocesses may have left on it.
+
+    A qcluster SIGKILLed by a reliability test can leave its PostgreSQL session alive for a
+    moment; DROP DATABASE would then fail ("being accessed by other users").
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
