@@ -37,9 +37,12 @@ PER_CHANNEL = int(os.environ.get("WEBHOOKS_DISPATCH_PER_CHANNEL", "8"))
 # claimed row waits at most one timeout before it is sent: the lease covers two
 # timeouts plus this slack before another worker may take the row back.
 LEASE_SLACK_S = 15
-# After a claim that found nothing it could take, wait this long before asking again
+# After a claim that found nothing it could take, wait this long before the next full claim
 # (unless a channel gets room sooner), so a backlog for a saturated channel is not rescanned in a loop.
 CLAIM_BACKOFF_S = 0.05
+# Meanwhile, this often ask the cheap question "was any delivery inserted since?" (a primary-key
+# range probe), so a job kept alive only by slow sends notices new work for healthy channels quickly.
+NEW_ROWS_POLL_S = 0.005
 # Results are written when this many are waiting, or when the oldest waited this long.
 FLUSH_SIZE = 200
 FLUSH_AGE_S = 0.05
@@ -91,6 +94,8 @@ class Dispatcher:
         self._oldest_done = 0.0
         self._claim_after = 0.0
         self._lost_race = False
+        # Highest delivery id that existed when the last claim found nothing to take (None: unknown).
+        self._idle_mark: int | None = None
 
     # --- the loop ----------------------------------------------------------------
 
@@ -126,13 +131,15 @@ class Dispatcher:
                     last_sweep = now
                 claimed = 0
                 self._lost_race = False
-                if now < deadline and now >= self._claim_after and self._claimed_total() < 2 * self.threads:
+                if now < deadline and self._claimed_total() < 2 * self.threads and (
+                    now >= self._claim_after or self._rows_inserted_since_idle()
+                ):
                     claimed = self._claim_more()
                     if self._lost_race:
                         self._claim_after = 0.0
                 self._start_waiting(pool)
                 if self._running:
-                    self._collect(timeout=0.005 if claimed else 0.05)
+                    self._collect(timeout=0.005 if claimed else NEW_ROWS_POLL_S)
                     self._start_waiting(pool)
                 flushed = False
                 if self._done and (
@@ -175,10 +182,25 @@ class Dispatcher:
         flights = self.claim(limit=2 * self.threads - self._claimed_total())
         if not flights:
             self._claim_after = time.monotonic() + CLAIM_BACKOFF_S
+            # Read only when idle (a busy claim pays no extra round trip); a row inserted between
+            # the claim and this read waits for the next full claim instead of the probe.
+            self._idle_mark = Delivery.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        else:
+            self._idle_mark = None
         for flight in flights:
             self._waiting[flight.delivery.channel_id].append(flight)
             self._claimed_by_channel[flight.delivery.channel_id] += 1
         return len(flights)
+
+    def _rows_inserted_since_idle(self) -> bool:
+        """Cheap probe between full claims: only new rows can be new work for a channel with room.
+
+        Retries that come due and rows whose insert committed out of id order are picked
+        up by the next full claim, at most ``CLAIM_BACKOFF_S`` later.
+        """
+        if self._idle_mark is None:
+            return False
+        return Delivery.objects.filter(pk__gt=self._idle_mark).exists()
 
     def _start_waiting(self, pool: ThreadPoolExecutor) -> None:
         """Start waiting deliveries while threads are free, at most ``per_channel`` per channel."""
