@@ -229,14 +229,11 @@ class Dispatcher:
             due = due.exclude(channel_id__in=full)
         due = due.order_by("next_attempt_at").values_list("pk", "channel_id")
         token = uuid.uuid4()
-        if connection.features.has_select_for_update_skip_locked:
-            # PostgreSQL: rows another worker is claiming right now are skipped, not waited for.
-            with transaction.atomic():
-                candidates = list(due.select_for_update(skip_locked=True, of=("self",))[: limit * 2])
-                picked = self._pick(candidates, limit)
-                if not picked:
-                    return []
-                claimed = self._mark_claimed(picked, token, now)
+        if connection.vendor == "postgresql":
+            # One statement, one round trip: rows another worker is claiming right now are skipped.
+            claimed = self._claim_in_one_statement(limit, full, token, now)
+            if not claimed:
+                return []
         else:
             # SQLite: one writer at a time anyway; read without the write lock, then one conditional UPDATE.
             candidates = list(due[: limit * 2])
@@ -268,6 +265,41 @@ class Dispatcher:
             self._save(refused, [], [token], now)
             self.stats.refused += len(refused)
         return flights
+
+    def _claim_in_one_statement(self, limit: int, full: list[int], token: uuid.UUID, now: dt.datetime) -> int:
+        """PostgreSQL: claim with UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING.
+
+        The statement cannot count per channel, so rows beyond a channel's cap (twice
+        ``per_channel`` claimed) are given straight back, keeping the lease arithmetic true.
+        """
+        meta = Delivery._meta
+        names = ("status", "claim_token", "lease_expires_at", "updated_at", "next_attempt_at", "channel")
+        col = {name: meta.get_field(name).column for name in names}
+        skip_full = f"AND NOT ({col['channel']} = ANY(%s)) " if full else ""
+        sql = (
+            f"UPDATE {meta.db_table} SET {col['status']} = %s, {col['claim_token']} = %s, "
+            f"{col['lease_expires_at']} = %s, {col['updated_at']} = %s "
+            f"WHERE {meta.pk.column} IN (SELECT {meta.pk.column} FROM {meta.db_table} "
+            f"WHERE {col['status']} = %s AND {col['next_attempt_at']} <= %s {skip_full}"
+            f"ORDER BY {col['next_attempt_at']} LIMIT %s FOR UPDATE SKIP LOCKED) "
+            f"RETURNING {meta.pk.column}, {col['channel']}, {col['next_attempt_at']}"
+        )
+        params = [DeliveryStatus.SENDING, token, now + self.lease, now, DeliveryStatus.PENDING, now]
+        if full:
+            params.append(list(full))
+        params.append(limit)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        rows.sort(key=lambda row: (row[2], row[0]))  # RETURNING has no order: the oldest due keep their place
+        kept = set(self._pick([(pk, channel_id) for pk, channel_id, _ in rows], limit))
+        excess = [pk for pk, _, _ in rows if pk not in kept]
+        if excess:
+            # Over a channel's cap: back to pending as they were (same next_attempt_at, so same order).
+            Delivery.objects.filter(pk__in=excess, claim_token=token, status=DeliveryStatus.SENDING).update(
+                status=DeliveryStatus.PENDING, claim_token=None, lease_expires_at=None, updated_at=now
+            )
+        return len(kept)
 
     def _pick(self, candidates: list[tuple[int, int]], limit: int) -> list[int]:
         room = Counter()
