@@ -11,7 +11,6 @@ import logging
 import random
 import threading
 import time
-import uuid
 
 from django.conf import settings
 from django.db import transaction
@@ -339,6 +338,3 @@ def purge_old_records(*, days: int | None = None, batch_size: int = 1000, max_se
             purged["events"] += Event.objects.filter(pk__in=ids).delete()[1].get("events.Event", 0)
     return purged
 
-
-def new_claim_token() -> uuid.UUID:
-    return uuid.uuid4()
