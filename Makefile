@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench migrate clean
+.PHONY: install run test lint bench migrate clean
 
 install: $(STAMP)
 
@@ -27,6 +27,10 @@ run: install .env
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: install
 	$(PY) bench/run.py $(if $(QUICK),--quick,)

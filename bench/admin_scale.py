@@ -19,8 +19,16 @@ import time
 from bench.scenarios import postback_channel, setup_django, subscribe
 
 TYPES = [
-    "order.completed", "transaction.approved", "transaction.declined", "refund.applied", "contact.created",
-    "shipping.tracking_updated", "subscription.canceled", "customer.created", "survey.completed", "product.conflict",
+    "order.completed",
+    "transaction.approved",
+    "transaction.declined",
+    "refund.applied",
+    "contact.created",
+    "shipping.tracking_updated",
+    "subscription.canceled",
+    "customer.created",
+    "survey.completed",
+    "product.conflict",
 ]
 
 
@@ -73,14 +81,19 @@ def seed(*, deliveries: int) -> dict:
     timings = {}
     # Event g (1..events) happens at base + g * step; every tenth has no order; order o's events are o, o+O, ...
     common = {
-        "types": TYPES, "channels": channels, "subs": subs, "events": events, "orders": orders,
+        "types": TYPES,
+        "channels": channels,
+        "subs": subs,
+        "events": events,
+        "orders": orders,
     }
     event_time = "(now() - interval '30 days' + g * (interval '30 days' / %(events)s))"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit = off")
         began = time.perf_counter()
         _insert_select(
-            cursor, Order,
+            cursor,
+            Order,
             {
                 "ref": "'ORD-' || lpad(o::text, 7, '0')",
                 "first_event_at": event_time.replace("g *", "o *"),
@@ -94,7 +107,8 @@ def seed(*, deliveries: int) -> dict:
 
         began = time.perf_counter()
         _insert_select(
-            cursor, Event,
+            cursor,
+            Event,
             {
                 "id": "md5('bench-' || g)::uuid",
                 "type": "(%(types)s::text[])[g %% 10 + 1]",
@@ -102,7 +116,7 @@ def seed(*, deliveries: int) -> dict:
                 "occurred_at": event_time,
                 "created_at": event_time,
                 "payload": "jsonb_build_object('order', jsonb_build_object('id', 'ORD-' || lpad(((g - 1) %% %(orders)s + 1)::text, 7, '0'), "
-                           "'total', '49.90', 'currency', 'EUR', 'items', jsonb_build_array(jsonb_build_object('sku', 'EBOOK-1', 'quantity', 1))))",
+                "'total', '49.90', 'currency', 'EUR', 'items', jsonb_build_array(jsonb_build_object('sku', 'EBOOK-1', 'quantity', 1))))",
                 "order_ref": "CASE WHEN g %% 10 = 0 THEN '' ELSE 'ORD-' || lpad(((g - 1) %% %(orders)s + 1)::text, 7, '0') END",
             },
             "FROM generate_series(1, %(events)s) AS g",
@@ -114,7 +128,8 @@ def seed(*, deliveries: int) -> dict:
         began = time.perf_counter()
         status = "CASE WHEN d %% 100 < 92 THEN 'succeeded' WHEN d %% 100 < 98 THEN 'failed' ELSE 'pending' END"
         _insert_select(
-            cursor, Delivery,
+            cursor,
+            Delivery,
             {
                 "event": "md5('bench-' || ((d + 1) / 2))::uuid",
                 "subscription": "(%(subs)s::bigint[])[(((d + 1) / 2) %% 10) * 2 + d %% 2 + 1]",
@@ -124,7 +139,7 @@ def seed(*, deliveries: int) -> dict:
                 "status": status,
                 "attempt_count": "CASE WHEN d %% 100 BETWEEN 92 AND 97 THEN 4 ELSE 1 END",
                 "automatic_attempts": "CASE WHEN d %% 100 BETWEEN 92 AND 97 THEN 4 ELSE 1 END",
-                "next_attempt_at": f"CASE WHEN d %% 100 >= 98 THEN now() + interval '10 minutes' END",
+                "next_attempt_at": "CASE WHEN d %% 100 >= 98 THEN now() + interval '10 minutes' END",
                 "last_error": "CASE WHEN d %% 100 BETWEEN 92 AND 97 THEN 'http_status' ELSE '' END",
                 "last_response_status": "CASE WHEN d %% 100 < 92 THEN 200 ELSE 503 END",
                 "failure_reason": "CASE WHEN d %% 100 BETWEEN 92 AND 97 THEN 'HTTP 503 after 4 attempts' ELSE '' END",
@@ -146,20 +161,22 @@ def seed(*, deliveries: int) -> dict:
             "duration_ms": "20 + d.id %% 80",
             "request_url": "'https://hooks.example.net/postbacks/' || d.channel_id",
             "request_headers": "jsonb_build_object('content-type', 'application/json', 'user-agent', 'Postbacks/0.1.0', "
-                               "'webhook-id', d.event_id::text, 'webhook-timestamp', '1795430000', "
-                               "'webhook-signature', 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=')",
-            "request_body": "'{\"eventId\":\"' || d.event_id || '\",\"eventType\":\"' || d.event_type_id || "
-                            "'\",\"occurredAt\":\"2026-11-01T10:15:00Z\",\"source\":\"' || d.source || "
-                            "'\",\"triggerUser\":null,\"webhookConfig\":' || d.subscription_id || "
-                            "',\"retryCount\":' || (n - 1) || ',\"payload\":{\"order\":{\"id\":\"A-1001\",\"total\":\"49.90\"}}}'",
+            "'webhook-id', d.event_id::text, 'webhook-timestamp', '1795430000', "
+            "'webhook-signature', 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=')",
+            "request_body": '\'{"eventId":"\' || d.event_id || \'","eventType":"\' || d.event_type_id || '
+            '\'","occurredAt":"2026-11-01T10:15:00Z","source":"\' || d.source || '
+            '\'","triggerUser":null,"webhookConfig":\' || d.subscription_id || '
+            '\',"retryCount":\' || (n - 1) || \',"payload":{"order":{"id":"A-1001","total":"49.90"}}}\'',
             "response_status": "CASE WHEN d.status = 'failed' THEN 503 ELSE 200 END",
-            "response_headers": "'{\"content-type\": \"text/plain\"}'::jsonb",
+            "response_headers": '\'{"content-type": "text/plain"}\'::jsonb',
             "response_body": "CASE WHEN d.status = 'failed' THEN 'Service Unavailable' ELSE 'ok' END",
             "error": "CASE WHEN d.status = 'failed' THEN 'http_status' ELSE '' END",
             "error_detail": "''",
         }
         _insert_select(
-            cursor, Attempt, attempt,
+            cursor,
+            Attempt,
+            attempt,
             "FROM deliveries_delivery AS d CROSS JOIN LATERAL generate_series(1, d.attempt_count) AS n",
             {},
         )
@@ -172,8 +189,10 @@ def seed(*, deliveries: int) -> dict:
             cursor.execute(f"VACUUM (ANALYZE) {model._meta.db_table}")
     timings["vacuum_analyze_s"] = time.perf_counter() - began
     counts = {
-        "events": Event.objects.count(), "orders": Order.objects.count(),
-        "deliveries": Delivery.objects.count(), "attempts": Attempt.objects.count(),
+        "events": Event.objects.count(),
+        "orders": Order.objects.count(),
+        "deliveries": Delivery.objects.count(),
+        "attempts": Attempt.objects.count(),
     }
     return {"counts": counts, "seed_timings_s": {k: round(v, 1) for k, v in timings.items()}}
 
@@ -225,8 +244,11 @@ def admin_at_scale(cfg) -> dict:
             times.append((time.perf_counter() - began) * 1000)
             assert response.status_code == 200
         measured[name] = {
-            "url": url, "median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1),
-            "queries": len(queries), "slowest_query_ms": round(max(float(q["time"]) for q in queries.captured_queries) * 1000, 1),
+            "url": url,
+            "median_ms": round(statistics.median(times), 1),
+            "max_ms": round(max(times), 1),
+            "queries": len(queries),
+            "slowest_query_ms": round(max(float(q["time"]) for q in queries.captured_queries) * 1000, 1),
         }
     slowest = max(pages, key=lambda name: measured[name]["median_ms"])
     return {

@@ -141,7 +141,12 @@ def migrate(env: dict[str, str], log: Path) -> None:
     with open(log, "ab") as out:
         subprocess.run(
             [PYTHON, "manage.py", "migrate", "--noinput", "-v0"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, check=True, timeout=600,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=600,
         )
 
 
@@ -217,7 +222,11 @@ class Receiver:
 def receiver_process(log: Path):
     proc = subprocess.Popen(
         [PYTHON, str(ROOT / "bench" / "receiver.py")],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=open(log, "ab"), text=True, start_new_session=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=open(log, "ab"),
+        text=True,
+        start_new_session=True,
     )
     try:
         line = proc.stdout.readline()
@@ -241,7 +250,11 @@ def _answers(receiver: Receiver) -> bool:
 def start_qcluster(env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [PYTHON, "manage.py", "qcluster"],
-        cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 

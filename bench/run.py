@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness  # noqa: E402
-from bench.harness import PYTHON, ROOT, VAR  # noqa: E402
+from bench import harness
+from bench.harness import PYTHON, ROOT, VAR
 
 RESULTS = ROOT / "bench" / "results.json"
 PERFORMANCE_MD = ROOT / "docs" / "PERFORMANCE.md"
@@ -44,19 +44,33 @@ TARGETS = {
 }
 
 # Errors that say the shared machine's PostgreSQL or Redis went away for a moment.
-TRANSIENT = ("terminating connection", "server closed the connection", "Connection refused",
-             "connection to server", "Error 111")
+TRANSIENT = (
+    "terminating connection",
+    "server closed the connection",
+    "Connection refused",
+    "connection to server",
+    "Error 111",
+)
 
 # The keys of bench/results.json, in table order.
 KEYS = [
     "raw_session_posts_per_s",
-    "q2_noop_sqlite_per_s", "q2_noop_pg_redis_per_s",
-    "e2e_sqlite_per_s", "e2e_pg_redis_per_s",
-    "ratio_e2e_pg_vs_raw", "ratio_e2e_sqlite_vs_raw", "ratio_e2e_sqlite_vs_q2_noop",
-    "latency_p50_ms", "latency_p99_ms", "latency_p50_ms_sqlite", "latency_p99_ms_sqlite",
+    "q2_noop_sqlite_per_s",
+    "q2_noop_pg_redis_per_s",
+    "e2e_sqlite_per_s",
+    "e2e_pg_redis_per_s",
+    "ratio_e2e_pg_vs_raw",
+    "ratio_e2e_sqlite_vs_raw",
+    "ratio_e2e_sqlite_vs_q2_noop",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "latency_p50_ms_sqlite",
+    "latency_p99_ms_sqlite",
     "fanout_per_s",
     "slow_endpoint_p99_ratio",
-    "ingest_per_s", "trivial_per_s", "ratio_ingest_vs_trivial",
+    "ingest_per_s",
+    "trivial_per_s",
+    "ratio_ingest_vs_trivial",
     "admin_ms_at_1m",
     "worker_rss_growth",
 ]
@@ -67,35 +81,104 @@ def plan(quick: bool) -> list[dict]:
     (PostgreSQL + Redis when both answer, else SQLite)."""
     q = quick
     return [
-        {"name": "raw", "scenario": "raw_session", "backend": "none", "keys": ["raw_session_posts_per_s"],
-         "cfg": {"seconds": 3 if q else 10}},
-        {"name": "q2_noop_sqlite", "scenario": "q2_noop", "backend": "sqlite", "keys": ["q2_noop_sqlite_per_s"],
-         "cfg": {"n": 1_000 if q else 20_000, "timeout": 300 if q else 900}},
-        {"name": "q2_noop_pg_redis", "scenario": "q2_noop", "backend": "pg_redis", "keys": ["q2_noop_pg_redis_per_s"],
-         "cfg": {"n": 1_000 if q else 20_000, "timeout": 300 if q else 900}},
-        {"name": "e2e_sqlite", "scenario": "e2e", "backend": "sqlite", "keys": ["e2e_sqlite_per_s"],
-         "cfg": {"n": 2_000 if q else 20_000, "suffix": "sqlite", "timeout": 300 if q else 900}},
-        {"name": "e2e_pg_redis", "scenario": "e2e", "backend": "pg_redis", "keys": ["e2e_pg_redis_per_s"],
-         "cfg": {"n": 2_000 if q else 20_000, "suffix": "pg_redis", "timeout": 300 if q else 900}},
-        {"name": "latency_sqlite", "scenario": "latency", "backend": "sqlite",
-         "keys": ["latency_p50_ms_sqlite", "latency_p99_ms_sqlite"],
-         "cfg": {"rate": 100, "seconds": 5 if q else 30, "suffix": "_sqlite", "timeout": 120}},
-        {"name": "latency_pg_redis", "scenario": "latency", "backend": "pg_redis",
-         "keys": ["latency_p50_ms", "latency_p99_ms"],
-         "cfg": {"rate": 100, "seconds": 5 if q else 30, "suffix": "", "timeout": 120}},
-        {"name": "fanout", "scenario": "fanout", "backend": "best", "keys": ["fanout_per_s"],
-         "cfg": {"width": 200, "events": 5 if q else 50, "key": "fanout_per_s", "timeout": 300 if q else 600}},
-        {"name": "slow_endpoint", "scenario": "slow_endpoint", "backend": "best", "keys": ["slow_endpoint_p99_ratio"],
-         "cfg": {"rate": 50, "slow_rate": 2, "sleep_s": 3, "timeout_s": 1, "seconds": 3 if q else 8,
-                 "rounds": 2 if q else 3, "timeout": 180}},
-        {"name": "ingest", "scenario": "ingest", "backend": "best",
-         "keys": ["ingest_per_s", "trivial_per_s", "ratio_ingest_vs_trivial"],
-         "cfg": {"workers": 2 * (os.cpu_count() or 1), "threads": 8, "rounds": 2, "seconds": 3 if q else 8}},
-        {"name": "admin_1m", "scenario": "admin_at_scale", "backend": "pg", "keys": ["admin_ms_at_1m"], "full_only": True,
-         "cfg": {"deliveries": 1_000_000, "repeats": 5}},
-        {"name": "worker_rss", "scenario": "worker_rss", "backend": "best", "keys": ["worker_rss_growth"],
-         "cfg": {"small": 500 if q else 10_000, "large": 5_000 if q else 100_000, "backlog": 2_000,
-                 "timeout": 300 if q else 1200}},
+        {
+            "name": "raw",
+            "scenario": "raw_session",
+            "backend": "none",
+            "keys": ["raw_session_posts_per_s"],
+            "cfg": {"seconds": 3 if q else 10},
+        },
+        {
+            "name": "q2_noop_sqlite",
+            "scenario": "q2_noop",
+            "backend": "sqlite",
+            "keys": ["q2_noop_sqlite_per_s"],
+            "cfg": {"n": 1_000 if q else 20_000, "timeout": 300 if q else 900},
+        },
+        {
+            "name": "q2_noop_pg_redis",
+            "scenario": "q2_noop",
+            "backend": "pg_redis",
+            "keys": ["q2_noop_pg_redis_per_s"],
+            "cfg": {"n": 1_000 if q else 20_000, "timeout": 300 if q else 900},
+        },
+        {
+            "name": "e2e_sqlite",
+            "scenario": "e2e",
+            "backend": "sqlite",
+            "keys": ["e2e_sqlite_per_s"],
+            "cfg": {"n": 2_000 if q else 20_000, "suffix": "sqlite", "timeout": 300 if q else 900},
+        },
+        {
+            "name": "e2e_pg_redis",
+            "scenario": "e2e",
+            "backend": "pg_redis",
+            "keys": ["e2e_pg_redis_per_s"],
+            "cfg": {"n": 2_000 if q else 20_000, "suffix": "pg_redis", "timeout": 300 if q else 900},
+        },
+        {
+            "name": "latency_sqlite",
+            "scenario": "latency",
+            "backend": "sqlite",
+            "keys": ["latency_p50_ms_sqlite", "latency_p99_ms_sqlite"],
+            "cfg": {"rate": 100, "seconds": 5 if q else 30, "suffix": "_sqlite", "timeout": 120},
+        },
+        {
+            "name": "latency_pg_redis",
+            "scenario": "latency",
+            "backend": "pg_redis",
+            "keys": ["latency_p50_ms", "latency_p99_ms"],
+            "cfg": {"rate": 100, "seconds": 5 if q else 30, "suffix": "", "timeout": 120},
+        },
+        {
+            "name": "fanout",
+            "scenario": "fanout",
+            "backend": "best",
+            "keys": ["fanout_per_s"],
+            "cfg": {"width": 200, "events": 5 if q else 50, "key": "fanout_per_s", "timeout": 300 if q else 600},
+        },
+        {
+            "name": "slow_endpoint",
+            "scenario": "slow_endpoint",
+            "backend": "best",
+            "keys": ["slow_endpoint_p99_ratio"],
+            "cfg": {
+                "rate": 50,
+                "slow_rate": 2,
+                "sleep_s": 3,
+                "timeout_s": 1,
+                "seconds": 3 if q else 8,
+                "rounds": 2 if q else 3,
+                "timeout": 180,
+            },
+        },
+        {
+            "name": "ingest",
+            "scenario": "ingest",
+            "backend": "best",
+            "keys": ["ingest_per_s", "trivial_per_s", "ratio_ingest_vs_trivial"],
+            "cfg": {"workers": 2 * (os.cpu_count() or 1), "threads": 8, "rounds": 2, "seconds": 3 if q else 8},
+        },
+        {
+            "name": "admin_1m",
+            "scenario": "admin_at_scale",
+            "backend": "pg",
+            "keys": ["admin_ms_at_1m"],
+            "full_only": True,
+            "cfg": {"deliveries": 1_000_000, "repeats": 5},
+        },
+        {
+            "name": "worker_rss",
+            "scenario": "worker_rss",
+            "backend": "best",
+            "keys": ["worker_rss_growth"],
+            "cfg": {
+                "small": 500 if q else 10_000,
+                "large": 5_000 if q else 100_000,
+                "backlog": 2_000,
+                "timeout": 300 if q else 1200,
+            },
+        },
     ]
 
 
@@ -138,7 +221,7 @@ class Backends:
 
     def release(self, backend: str, name: str, database_url: str) -> None:
         if database_url.startswith("sqlite:///"):
-            harness.remove_sqlite(Path(database_url[len("sqlite:///"):]))
+            harness.remove_sqlite(Path(database_url[len("sqlite:///") :]))
         elif database_url:
             harness.pg_drop(database_url.rsplit("/", 1)[1])
 
@@ -155,8 +238,9 @@ def run_scenario(item: dict, *, backends: Backends, receiver_url: str, log_dir: 
     database_url, redis_url = backends.database(backend, name)
     cluster = f"bench-{name}-{run_id}"
     cfg = {**item["cfg"], "name": name, "receiver": receiver_url, "log_dir": str(log_dir)}
-    env = harness.django_env(database_url=database_url or "sqlite://:memory:", redis_url=redis_url,
-                             cluster_name=cluster)
+    env = harness.django_env(
+        database_url=database_url or "sqlite://:memory:", redis_url=redis_url, cluster_name=cluster
+    )
     if item["scenario"] == "admin_at_scale":
         env["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
     started = time.monotonic()
@@ -165,22 +249,28 @@ def run_scenario(item: dict, *, backends: Backends, receiver_url: str, log_dir: 
         with open(log_dir / f"{name}.log", "wb") as err:
             proc = subprocess.run(
                 [PYTHON, "-m", "bench.scenarios", item["scenario"], json.dumps(cfg)],
-                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, text=True,
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
                 timeout=cfg.get("timeout", 900) + 600,
             )
         lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
         if proc.returncode != 0 or not lines:
             tail = (log_dir / f"{name}.log").read_text(errors="replace").strip().splitlines()[-3:]
             raise harness.ScenarioError(" | ".join(tail) or f"exit code {proc.returncode}")
-        result = json.loads(lines[-1][len("RESULT "):])
+        result = json.loads(lines[-1][len("RESULT ") :])
     finally:
         if redis_url:
             harness.redis_cleanup(redis_url, cluster)
         backends.release(backend, name, database_url)
     result.setdefault("details", {})
     result["details"].update(
-        backend=backend, wall_s=round(time.monotonic() - started, 1),
-        loadavg_1m_before=round(loadavg, 2), loadavg_1m_after=round(os.getloadavg()[0], 2),
+        backend=backend,
+        wall_s=round(time.monotonic() - started, 1),
+        loadavg_1m_before=round(loadavg, 2),
+        loadavg_1m_after=round(os.getloadavg()[0], 2),
     )
     return result
 
@@ -242,8 +332,11 @@ def render_markdown(output: dict) -> str:
         "|---|---:|---|---|",
     ]
     scenario_of = {key: item["name"] for item in plan(False) for key in item["keys"]}
-    scenario_of.update(ratio_e2e_pg_vs_raw="e2e_pg_redis", ratio_e2e_sqlite_vs_raw="e2e_sqlite",
-                       ratio_e2e_sqlite_vs_q2_noop="e2e_sqlite")
+    scenario_of.update(
+        ratio_e2e_pg_vs_raw="e2e_pg_redis",
+        ratio_e2e_sqlite_vs_raw="e2e_sqlite",
+        ratio_e2e_sqlite_vs_q2_noop="e2e_sqlite",
+    )
     for key in KEYS:
         value = output.get(key)
         detail = output["details"].get(scenario_of.get(key, ""), {})
@@ -264,28 +357,58 @@ def render_markdown(output: dict) -> str:
                 pass
 
     for name in ("e2e_sqlite", "e2e_pg_redis"):
-        line(name, lambda x: f"{x['events']:,} deliveries in {x['seconds']} s, first after {x['first_arrival_after_s']} s; "
-                             f"raw loop just before {x['raw_posts_per_s_just_before']:,}/s, ratio to it "
-                             f"{x['ratio_vs_raw_just_before']}; duplicates {x['duplicates']}; statuses {x['statuses']}; "
-                             f"backlog emitted at {x['emit_per_s']}/s.")
+        line(
+            name,
+            lambda x: (
+                f"{x['events']:,} deliveries in {x['seconds']} s, first after {x['first_arrival_after_s']} s; "
+                f"raw loop just before {x['raw_posts_per_s_just_before']:,}/s, ratio to it "
+                f"{x['ratio_vs_raw_just_before']}; duplicates {x['duplicates']}; statuses {x['statuses']}; "
+                f"backlog emitted at {x['emit_per_s']}/s."
+            ),
+        )
     for name in ("q2_noop_sqlite", "q2_noop_pg_redis"):
         line(name, lambda x: f"{x['tasks']:,} tasks drained in {x['seconds']} s.")
     for name in ("latency_sqlite", "latency_pg_redis"):
-        line(name, lambda x: f"{x['events']:,} events at {x['achieved_rate']}/s (target {x['target_rate']}), "
-                             f"mean {x['mean_ms']} ms, max {x['max_ms']} ms, missing {x['missing']}.")
-    line("fanout", lambda x: f"{x['deliveries']:,} deliveries in {x['seconds']} s, emit of one event to "
-                             f"{x['subscriptions']} subscriptions {x['emit_ms_median']} ms (median).")
-    line("slow_endpoint", lambda x: f"healthy p50 {x['p50_ms_without_slow']} -> {x['p50_ms_with_slow']} ms, "
-                                    f"p99 {x['p99_ms_without_slow']} -> {x['p99_ms_with_slow']} ms "
-                                    f"({x['healthy_events_per_condition']} healthy events per condition); "
-                                    f"slow endpoint outcomes {x['slow_endpoint_outcomes']}.")
+        line(
+            name,
+            lambda x: (
+                f"{x['events']:,} events at {x['achieved_rate']}/s (target {x['target_rate']}), "
+                f"mean {x['mean_ms']} ms, max {x['max_ms']} ms, missing {x['missing']}."
+            ),
+        )
+    line(
+        "fanout",
+        lambda x: (
+            f"{x['deliveries']:,} deliveries in {x['seconds']} s, emit of one event to "
+            f"{x['subscriptions']} subscriptions {x['emit_ms_median']} ms (median)."
+        ),
+    )
+    line(
+        "slow_endpoint",
+        lambda x: (
+            f"healthy p50 {x['p50_ms_without_slow']} -> {x['p50_ms_with_slow']} ms, "
+            f"p99 {x['p99_ms_without_slow']} -> {x['p99_ms_with_slow']} ms "
+            f"({x['healthy_events_per_condition']} healthy events per condition); "
+            f"slow endpoint outcomes {x['slow_endpoint_outcomes']}."
+        ),
+    )
     line("ingest", lambda x: f"gunicorn {x['gunicorn_workers']} sync workers, {x['client_threads']} client threads.")
-    line("admin_1m", lambda x: "median ms per page: " + ", ".join(
-        f"{page} {v['median_ms']} ({v['queries']} queries)" for page, v in x["pages"].items())
-        + f"; database {x['database_size']}, seeded in {sum(x['seed_timings_s'].values()):.0f} s.")
-    line("worker_rss", lambda x: f"{x['rss_mib_small']} MiB after {x['deliveries_small']:,}, {x['rss_mib_large']} MiB after "
-                                 f"{x['deliveries_large']:,} ({x['processes_large']} processes; largest "
-                                 f"{x['largest_process_mib_small']} -> {x['largest_process_mib_large']} MiB).")
+    line(
+        "admin_1m",
+        lambda x: (
+            "median ms per page: "
+            + ", ".join(f"{page} {v['median_ms']} ({v['queries']} queries)" for page, v in x["pages"].items())
+            + f"; database {x['database_size']}, seeded in {sum(x['seed_timings_s'].values()):.0f} s."
+        ),
+    )
+    line(
+        "worker_rss",
+        lambda x: (
+            f"{x['rss_mib_small']} MiB after {x['deliveries_small']:,}, {x['rss_mib_large']} MiB after "
+            f"{x['deliveries_large']:,} ({x['processes_large']} processes; largest "
+            f"{x['largest_process_mib_small']} -> {x['largest_process_mib_large']} MiB)."
+        ),
+    )
     lines.append(DOC_END)
     return "\n".join(lines)
 
@@ -319,7 +442,7 @@ def main(argv=None) -> int:
 
     VAR.mkdir(parents=True, exist_ok=True)
     run_id = f"{os.getpid()}"
-    log_dir = VAR / f"logs-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S}-{run_id}"
+    log_dir = VAR / f"logs-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{run_id}"
     log_dir.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
     machine = harness.machine_info()
@@ -330,8 +453,11 @@ def main(argv=None) -> int:
     skipped: dict = {}
     errors: dict = {}
 
-    print(f"bench: {'quick' if args.quick else 'full'} run on {machine['nproc']} x {machine['cpu_model']}, "
-          f"load {machine['loadavg_at_start']}; logs in {log_dir.relative_to(ROOT)}", flush=True)
+    print(
+        f"bench: {'quick' if args.quick else 'full'} run on {machine['nproc']} x {machine['cpu_model']}, "
+        f"load {machine['loadavg_at_start']}; logs in {log_dir.relative_to(ROOT)}",
+        flush=True,
+    )
     for reason in filter(None, [backends.pg_missing, backends.redis_missing]):
         print(f"bench: {reason}", flush=True)
     try:
@@ -352,16 +478,18 @@ def main(argv=None) -> int:
                 receiver.reset()
                 try:
                     try:
-                        result = run_scenario(item, backends=backends, receiver_url=receiver.url,
-                                              log_dir=log_dir, run_id=run_id)
+                        result = run_scenario(
+                            item, backends=backends, receiver_url=receiver.url, log_dir=log_dir, run_id=run_id
+                        )
                     except harness.ScenarioError as exc:
                         if not any(s in str(exc) for s in TRANSIENT):
                             raise
                         # The machine is shared: a database restarted under us is not a figure.
                         print(f"transient failure ({str(exc)[-120:]}), once more ...", end=" ", flush=True)
                         receiver.reset()
-                        result = run_scenario(item, backends=backends, receiver_url=receiver.url,
-                                              log_dir=log_dir, run_id=run_id + "b")
+                        result = run_scenario(
+                            item, backends=backends, receiver_url=receiver.url, log_dir=log_dir, run_id=run_id + "b"
+                        )
                 except Exception as exc:  # one scenario's failure must not lose the others' figures
                     message = str(exc) or type(exc).__name__
                     if not isinstance(exc, harness.ScenarioError):
@@ -383,7 +511,7 @@ def main(argv=None) -> int:
     output = {key: results.get(key) for key in KEYS}
     output.update(
         quick=args.quick,
-        finished_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         duration_s=round(time.monotonic() - began, 1),
         machine=machine,
         targets={k: f"{op} {t:g}" for k, (op, t) in TARGETS.items()},

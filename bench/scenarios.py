@@ -50,7 +50,11 @@ RAW_BODY = json.dumps(
         "retryCount": 0,
         "payload": {
             "order": {
-                "id": "A-1001", "number": "1001", "total": "49.90", "currency": "EUR", "funnel": None,
+                "id": "A-1001",
+                "number": "1001",
+                "total": "49.90",
+                "currency": "EUR",
+                "funnel": None,
                 "customer": {"id": "K1234", "email": "mail@example.net"},
                 "items": [{"sku": "EBOOK-1", "name": "E-book", "quantity": 1, "price": "49.90"}],
             }
@@ -102,8 +106,9 @@ def emit_order(i: int, *, event_id=None, key: str = "order.completed"):
 
     if key == "order.completed":
         return emit(key, source="shop", payload=order_payload(i), order_ref=f"B-{i}", event_id=event_id)
-    return emit(key, source="shop", payload={"contact": {"id": f"L-{i}", "email": f"lead{i}@example.net"}},
-                event_id=event_id)
+    return emit(
+        key, source="shop", payload={"contact": {"id": f"L-{i}", "email": f"lead{i}@example.net"}}, event_id=event_id
+    )
 
 
 def emit_backlog(n: int, *, batch: int = 500, start: int = 0) -> float:
@@ -136,8 +141,9 @@ def wait_for_count(receiver: Receiver, n: int, *, timeout: float, interval: floa
     return poll(enough, timeout=timeout, interval=interval, what=f"{n} postbacks at the receiver")
 
 
-def warm_up(receiver: Receiver, *, key: str = "order.completed", count: int = 5, per_event: int = 1,
-            timeout: float = 120) -> None:
+def warm_up(
+    receiver: Receiver, *, key: str = "order.completed", count: int = 5, per_event: int = 1, timeout: float = 120
+) -> None:
     """Emit a few events and wait for all their postbacks: the cluster is up and its workers
     have imported everything, and nothing of the warm-up arrives after the reset."""
     from django.db import transaction
@@ -150,8 +156,9 @@ def warm_up(receiver: Receiver, *, key: str = "order.completed", count: int = 5,
     receiver.reset()
 
 
-def paced_emits(*, plan: list[tuple[float, str]], commits: dict, measure: str = "order.completed",
-                threads: int = 2) -> float:
+def paced_emits(
+    *, plan: list[tuple[float, str]], commits: dict, measure: str = "order.completed", threads: int = 2
+) -> float:
     """Emit ``plan`` = [(seconds after start, event type key)], one event per transaction,
     recording the commit time (wall clock) of each event of type ``measure`` in ``commits``;
     returns the achieved rate. Emitters take turns in ``threads`` threads (each with its own
@@ -255,11 +262,12 @@ def q2_noop(cfg) -> dict:
         from django.utils import timezone
 
         now = timezone.now()
-        OrmQ.objects.bulk_create([OrmQ(key=broker.list_key, payload=p, lock=now) for p in collector.packs],
-                                 batch_size=1000)
+        OrmQ.objects.bulk_create(
+            [OrmQ(key=broker.list_key, payload=p, lock=now) for p in collector.packs], batch_size=1000
+        )
     else:
         for first in range(0, len(collector.packs), 1000):
-            broker.connection.rpush(broker.list_key, *collector.packs[first:first + 1000])
+            broker.connection.rpush(broker.list_key, *collector.packs[first : first + 1000])
     enqueue_s = time.perf_counter() - began
 
     start = time.time()
@@ -267,8 +275,12 @@ def q2_noop(cfg) -> dict:
     try:
         if Conf.ORM:
             # The ORM broker deletes a job only once its result was handled: an empty table is the end.
-            poll(lambda: not OrmQ.objects.filter(key=broker.list_key).exists(), timeout=cfg["timeout"],
-                 interval=0.05, what="the ORM queue to drain")
+            poll(
+                lambda: not OrmQ.objects.filter(key=broker.list_key).exists(),
+                timeout=cfg["timeout"],
+                interval=0.05,
+                what="the ORM queue to drain",
+            )
             end = time.time()
         else:
             # Redis hands jobs out in order; the last one writes the time it ran.
@@ -277,8 +289,10 @@ def q2_noop(cfg) -> dict:
     finally:
         stop_process(cluster)
     key = "q2_noop_sqlite_per_s" if Conf.ORM else "q2_noop_pg_redis_per_s"
-    return {key: (n + 1) / (end - start),
-            "details": {"tasks": n + 1, "seconds": round(end - start, 2), "enqueue_per_s": round(n / enqueue_s)}}
+    return {
+        key: (n + 1) / (end - start),
+        "details": {"tasks": n + 1, "seconds": round(end - start, 2), "enqueue_per_s": round(n / enqueue_s)},
+    }
 
 
 class _CollectingBroker:
@@ -326,9 +340,14 @@ def e2e(cfg) -> dict:
     return {
         f"e2e_{suffix}_per_s": n / elapsed,
         "details": {
-            "events": n, "seconds": round(elapsed, 2), "first_arrival_after_s": round(stats["first"] - start, 2),
-            "emit_per_s": round(n / emit_s), "received": len(arrivals), "duplicates": len(arrivals) - unique,
-            "raw_posts_per_s_just_before": round(raw_rate), "ratio_vs_raw_just_before": round(n / elapsed / raw_rate, 3),
+            "events": n,
+            "seconds": round(elapsed, 2),
+            "first_arrival_after_s": round(stats["first"] - start, 2),
+            "emit_per_s": round(n / emit_s),
+            "received": len(arrivals),
+            "duplicates": len(arrivals) - unique,
+            "raw_posts_per_s_just_before": round(raw_rate),
+            "ratio_vs_raw_just_before": round(n / elapsed / raw_rate, 3),
             "statuses": delivery_statuses(),
         },
     }
@@ -355,9 +374,14 @@ def latency(cfg) -> dict:
     return {
         f"latency_p50_ms{suffix}": percentile(values, 50),
         f"latency_p99_ms{suffix}": percentile(values, 99),
-        "details": {"events": len(plan), "target_rate": rate, "achieved_rate": round(achieved, 1),
-                    "max_ms": round(max(values), 1), "mean_ms": round(statistics.fmean(values), 1),
-                    "missing": missing},
+        "details": {
+            "events": len(plan),
+            "target_rate": rate,
+            "achieved_rate": round(achieved, 1),
+            "max_ms": round(max(values), 1),
+            "mean_ms": round(statistics.fmean(values), 1),
+            "missing": missing,
+        },
     }
 
 
@@ -388,9 +412,14 @@ def fanout(cfg) -> dict:
     arrivals = receiver.arrivals()
     return {
         cfg["key"]: width * events / elapsed,
-        "details": {"subscriptions": width, "events": events, "deliveries": width * events,
-                    "seconds": round(elapsed, 2), "emit_ms_median": round(statistics.median(emit_seconds) * 1000, 1),
-                    "duplicates": len(arrivals) - len({(a[1], a[2]) for a in arrivals})},
+        "details": {
+            "subscriptions": width,
+            "events": events,
+            "deliveries": width * events,
+            "seconds": round(elapsed, 2),
+            "emit_ms_median": round(statistics.median(emit_seconds) * 1000, 1),
+            "duplicates": len(arrivals) - len({(a[1], a[2]) for a in arrivals}),
+        },
     }
 
 
@@ -431,23 +460,37 @@ def slow_endpoint(cfg) -> dict:
                 phase_values, phase_missing = latencies_ms(commits, receiver.arrivals(), path_prefix="/healthy")
                 values[condition] += phase_values
                 missing += phase_missing
-                poll(lambda: not Delivery.objects.filter(
-                    channel=slow_channel, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]).exists(),
-                    timeout=cfg["timeout"], interval=0.25, what="the slow endpoint's deliveries to end")
-        slow_outcomes = dict(Counter(Delivery.objects.filter(channel=slow_channel).values_list("last_error", flat=True)))
+                poll(
+                    lambda: (
+                        not Delivery.objects.filter(
+                            channel=slow_channel, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]
+                        ).exists()
+                    ),
+                    timeout=cfg["timeout"],
+                    interval=0.25,
+                    what="the slow endpoint's deliveries to end",
+                )
+        slow_outcomes = dict(
+            Counter(Delivery.objects.filter(channel=slow_channel).values_list("last_error", flat=True))
+        )
     finally:
         stop_process(cluster)
     base_p99, slow_p99 = percentile(values["without"], 99), percentile(values["with"], 99)
     return {
         "slow_endpoint_p99_ratio": slow_p99 / base_p99,
         "details": {
-            "healthy_rate": rate, "slow_rate": slow_rate, "seconds_per_phase": seconds, "rounds": cfg["rounds"],
+            "healthy_rate": rate,
+            "slow_rate": slow_rate,
+            "seconds_per_phase": seconds,
+            "rounds": cfg["rounds"],
             "slow_endpoint": f"answers after {cfg['sleep_s']} s, channel timeout {cfg['timeout_s']} s",
             "healthy_events_per_condition": len(values["with"]),
-            "p99_ms_without_slow": round(base_p99, 1), "p99_ms_with_slow": round(slow_p99, 1),
+            "p99_ms_without_slow": round(base_p99, 1),
+            "p99_ms_with_slow": round(slow_p99, 1),
             "p50_ms_without_slow": round(percentile(values["without"], 50), 1),
             "p50_ms_with_slow": round(percentile(values["with"], 50), 1),
-            "slow_endpoint_outcomes": slow_outcomes, "missing": missing,
+            "slow_endpoint_outcomes": slow_outcomes,
+            "missing": missing,
         },
     }
 
@@ -469,10 +512,26 @@ def ingest(cfg) -> dict:
     port = sock.getsockname()[1]
     log = Path(cfg["log_dir"]) / f"{cfg['name']}-gunicorn.log"
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "webhooks_project.wsgi:application", "--bind", f"fd://{sock.fileno()}",
-         "--workers", str(cfg["workers"]), "--worker-class", "sync", "--log-level", "warning"],
-        cwd=ROOT, env=dict(os.environ), pass_fds=(sock.fileno(),), stdout=open(log, "ab"),
-        stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "webhooks_project.wsgi:application",
+            "--bind",
+            f"fd://{sock.fileno()}",
+            "--workers",
+            str(cfg["workers"]),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        pass_fds=(sock.fileno(),),
+        stdout=open(log, "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     sock.close()
     base = f"http://127.0.0.1:{port}"
@@ -490,7 +549,9 @@ def ingest(cfg) -> dict:
         rounds = {"/bench/trivial/": [], "/api/v1/events/": []}
         for _ in range(cfg["rounds"]):  # interleaved, so drift in the machine's load hits both alike
             for path in rounds:
-                rounds[path].append(_load(f"{base}{path}", headers, body, threads=cfg["threads"], seconds=cfg["seconds"]))
+                rounds[path].append(
+                    _load(f"{base}{path}", headers, body, threads=cfg["threads"], seconds=cfg["seconds"])
+                )
     finally:
         stop_process(server)
 
@@ -502,9 +563,15 @@ def ingest(cfg) -> dict:
     if any(errors.values()):
         raise ScenarioError(f"non-2xx answers under load: {errors}; see {log}")
     return {
-        "ingest_per_s": real, "trivial_per_s": trivial, "ratio_ingest_vs_trivial": real / trivial,
-        "details": {"gunicorn_workers": cfg["workers"], "client_threads": cfg["threads"],
-                    "rounds": cfg["rounds"], "seconds_per_round": cfg["seconds"]},
+        "ingest_per_s": real,
+        "trivial_per_s": trivial,
+        "ratio_ingest_vs_trivial": real / trivial,
+        "details": {
+            "gunicorn_workers": cfg["workers"],
+            "client_threads": cfg["threads"],
+            "rounds": cfg["rounds"],
+            "seconds_per_round": cfg["seconds"],
+        },
     }
 
 
@@ -556,14 +623,25 @@ def create_pending(*, first: int, count: int, subscription) -> None:
     now = timezone.now()
     with transaction.atomic():
         events = Event.objects.bulk_create(
-            Event(id=uuid.uuid4(), type_id=subscription.event_type_id, source="shop", occurred_at=now,
-                  payload=order_payload(i))
+            Event(
+                id=uuid.uuid4(),
+                type_id=subscription.event_type_id,
+                source="shop",
+                occurred_at=now,
+                payload=order_payload(i),
+            )
             for i in range(first, first + count)
         )
         Delivery.objects.bulk_create(
-            Delivery(event=event, subscription=subscription, channel_id=subscription.channel_id,
-                     event_type_id=subscription.event_type_id, source="shop", status=DeliveryStatus.PENDING,
-                     next_attempt_at=now)
+            Delivery(
+                event=event,
+                subscription=subscription,
+                channel_id=subscription.channel_id,
+                event_type_id=subscription.event_type_id,
+                source="shop",
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+            )
             for event in events
         )
         transaction.on_commit(queue_dispatch)
@@ -609,11 +687,14 @@ def worker_rss(cfg) -> dict:
     return {
         "worker_rss_growth": growth,
         "details": {
-            "deliveries_small": small, "deliveries_large": large,
-            "rss_mib_small": round(sum(rss_small.values()) / mib, 1), "rss_mib_large": round(sum(rss_large.values()) / mib, 1),
+            "deliveries_small": small,
+            "deliveries_large": large,
+            "rss_mib_small": round(sum(rss_small.values()) / mib, 1),
+            "rss_mib_large": round(sum(rss_large.values()) / mib, 1),
             "largest_process_mib_small": round(max(rss_small.values()) / mib, 1),
             "largest_process_mib_large": round(max(rss_large.values()) / mib, 1),
-            "processes_small": len(rss_small), "processes_large": len(rss_large),
+            "processes_small": len(rss_small),
+            "processes_large": len(rss_large),
             "samples_received_vs_mib": [(r, round(b / mib, 1)) for r, b in samples],
         },
     }

@@ -14,6 +14,6 @@ os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
 # answer 429 to a load generator.
 os.environ.setdefault("API_THROTTLE_RATE", "100000000/min")
 
-from webhooks_project.settings import *  # noqa: E402,F401,F403
+from webhooks_project.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"

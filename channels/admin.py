@@ -115,7 +115,9 @@ class ChannelAdmin(admin.ModelAdmin):
             # The kind was chosen on the previous page; the form is that kind's.
             form.base_fields["kind"].widget = forms.HiddenInput()
         if "headers" in form.base_fields:
-            form.base_fields["headers"].help_text = 'A JSON object, e.g. {"X-Api-Key": "..."}. The signature headers are set by the service.'
+            form.base_fields[
+                "headers"
+            ].help_text = 'A JSON object, e.g. {"X-Api-Key": "..."}. The signature headers are set by the service.'
         return form
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -162,7 +164,9 @@ class ChannelAdmin(admin.ModelAdmin):
                     "can_send_test": request.user.has_perm("channels.send_test_event"),
                     "can_reveal_secret": channel.is_postback and request.user.has_perm("channels.reveal_secret"),
                     "can_rotate_secret": channel.is_postback and request.user.has_perm("channels.rotate_secret"),
-                    "subscriptions": channel.subscriptions.select_related("event_type").order_by("event_type__position"),
+                    "subscriptions": channel.subscriptions.select_related("event_type").order_by(
+                        "event_type__position"
+                    ),
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -173,8 +177,12 @@ class ChannelAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("<int:channel_id>/send-test/", wrap(self.send_test_view), name="channels_channel_send_test"),
-            path("<int:channel_id>/reveal-secret/", wrap(self.reveal_secret_view), name="channels_channel_reveal_secret"),
-            path("<int:channel_id>/rotate-secret/", wrap(self.rotate_secret_view), name="channels_channel_rotate_secret"),
+            path(
+                "<int:channel_id>/reveal-secret/", wrap(self.reveal_secret_view), name="channels_channel_reveal_secret"
+            ),
+            path(
+                "<int:channel_id>/rotate-secret/", wrap(self.rotate_secret_view), name="channels_channel_rotate_secret"
+            ),
             *super().get_urls(),
         ]
 

@@ -2,7 +2,6 @@ import base64
 import secrets
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -78,15 +77,15 @@ class Channel(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        from channels.validation import validate_channel
-
-        validate_channel(self)
-
     def save(self, *args, **kwargs):
         if self.kind == ChannelKind.POSTBACK and not self.secret:
             self.secret = generate_secret()
         super().save(*args, **kwargs)
+
+    def clean(self):
+        from channels.validation import validate_channel
+
+        validate_channel(self)
 
     @property
     def is_postback(self) -> bool:

@@ -103,10 +103,12 @@ def validate_subscription(subscription) -> None:
     errors = {}
     if not (subscription.source_admin or subscription.source_shop or subscription.source_funnel):
         errors["sources"] = "Choose at least one source (admin, shop, funnel)."
-    if subscription.event_type_id and subscription.channel_id:
-        if subscription.event_type.postback_only and not subscription.channel.is_postback:
-            errors["channel"] = (
-                f"Event type {subscription.event_type_id} can only be sent to postback channels."
-            )
+    if (
+        subscription.event_type_id
+        and subscription.channel_id
+        and subscription.event_type.postback_only
+        and not subscription.channel.is_postback
+    ):
+        errors["channel"] = f"Event type {subscription.event_type_id} can only be sent to postback channels."
     if errors:
         raise ValidationError(errors)

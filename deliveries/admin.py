@@ -204,7 +204,9 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="status")
     def status_badge(self, delivery):
-        return format_html('<span class="status-badge status-{}">{}</span>', delivery.status, delivery.get_status_display())
+        return format_html(
+            '<span class="status-badge status-{}">{}</span>', delivery.status, delivery.get_status_display()
+        )
 
     @admin.display(description="order")
     def order_link(self, delivery):
@@ -226,7 +228,11 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:delivery_id>/retry/", self.admin_site.admin_view(self.retry_view), name="deliveries_delivery_retry"),
+            path(
+                "<int:delivery_id>/retry/",
+                self.admin_site.admin_view(self.retry_view),
+                name="deliveries_delivery_retry",
+            ),
             *super().get_urls(),
         ]
 
@@ -239,14 +245,20 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         delivery = get_object_or_404(Delivery.objects.select_related("event_type", "channel"), pk=delivery_id)
         retry_deliveries(self, request, Delivery.objects.filter(pk=delivery.pk).select_related("event_type", "channel"))
         next_url = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        if not url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             next_url = reverse("admin:deliveries_delivery_change", args=[delivery.pk])
         return HttpResponseRedirect(next_url)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         extra_context["can_retry"] = self.has_retry_permission(request)
-        delivery = Delivery.objects.select_related("event_type").filter(pk=object_id if str(object_id).isdigit() else None).first()
+        delivery = (
+            Delivery.objects.select_related("event_type")
+            .filter(pk=object_id if str(object_id).isdigit() else None)
+            .first()
+        )
         extra_context["retry_allowed"] = bool(
             delivery and delivery.status == DeliveryStatus.FAILED and delivery.event_type.manual_retry
         )

@@ -48,7 +48,9 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         request=None,
         responses={
             202: OpenApiResponse(DeliveryDetailSerializer, description="The manual attempt is queued."),
-            409: OpenApiResponse(ErrorResponseSerializer, description="This delivery may not be retried; `detail` says why."),
+            409: OpenApiResponse(
+                ErrorResponseSerializer, description="This delivery may not be retried; `detail` says why."
+            ),
         },
         tags=["deliveries"],
     )

@@ -7,7 +7,6 @@ class DeliveriesConfig(AppConfig):
     verbose_name = "Deliveries"
 
     def ready(self):
-        from deliveries.schedules import register_schedules
 
         # After every migrate (and test database flush), so `make run`'s qcluster always has the sweeper.
         post_migrate.connect(_register_after_migrate, sender=self, dispatch_uid="deliveries.register_schedules")

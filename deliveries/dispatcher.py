@@ -131,8 +131,10 @@ class Dispatcher:
                     last_sweep = now
                 claimed = 0
                 self._lost_race = False
-                if now < deadline and self._claimed_total() < 2 * self.threads and (
-                    now >= self._claim_after or self._rows_inserted_since_idle()
+                if (
+                    now < deadline
+                    and self._claimed_total() < 2 * self.threads
+                    and (now >= self._claim_after or self._rows_inserted_since_idle())
                 ):
                     claimed = self._claim_more()
                     if self._lost_race:
@@ -206,7 +208,9 @@ class Dispatcher:
         """Start waiting deliveries while threads are free, at most ``per_channel`` per channel."""
         for channel_id in list(self._waiting):
             queue = self._waiting[channel_id]
-            while queue and len(self._running) < self.threads and self._running_by_channel[channel_id] < self.per_channel:
+            while (
+                queue and len(self._running) < self.threads and self._running_by_channel[channel_id] < self.per_channel
+            ):
                 flight = queue.popleft()
                 future = pool.submit(perform, build_job(delivery=flight.delivery, trigger=flight.trigger))
                 self._running[future] = flight
@@ -314,9 +318,9 @@ class Dispatcher:
         return picked
 
     def _mark_claimed(self, picked: list[int], token: uuid.UUID, now: dt.datetime) -> int:
-        return Delivery.objects.filter(
-            pk__in=picked, status=DeliveryStatus.PENDING, next_attempt_at__lte=now
-        ).update(status=DeliveryStatus.SENDING, claim_token=token, lease_expires_at=now + self.lease, updated_at=now)
+        return Delivery.objects.filter(pk__in=picked, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
+            status=DeliveryStatus.SENDING, claim_token=token, lease_expires_at=now + self.lease, updated_at=now
+        )
 
     def _release_waiting(self) -> None:
         """Give claimed-but-unstarted deliveries back (the budget is spent), not wait for them."""
@@ -331,7 +335,9 @@ class Dispatcher:
             pk__in=[f.delivery.pk for f in waiting],
             claim_token__in={f.token for f in waiting},
             status=DeliveryStatus.SENDING,
-        ).update(status=DeliveryStatus.PENDING, claim_token=None, lease_expires_at=None, next_attempt_at=now, updated_at=now)
+        ).update(
+            status=DeliveryStatus.PENDING, claim_token=None, lease_expires_at=None, next_attempt_at=now, updated_at=now
+        )
 
     @staticmethod
     def _refusal(delivery: Delivery, trigger: str) -> tuple[str, str] | None:
@@ -379,7 +385,9 @@ class Dispatcher:
         self.stats.sent += len(done)
         self._save(rows, attempts, list(tokens), now)
 
-    def _save(self, rows: list[tuple[Delivery, str | None]], attempts: list[Attempt], tokens: list[uuid.UUID], now) -> None:
+    def _save(
+        self, rows: list[tuple[Delivery, str | None]], attempts: list[Attempt], tokens: list[uuid.UUID], now
+    ) -> None:
         """Write outcomes: one UPDATE per distinct outcome (all the 200s of a batch are one statement).
 
         Fenced by the claim tokens: a row whose lease expired and was claimed by another
@@ -400,7 +408,16 @@ class Dispatcher:
             groups[key].append(delivery.pk)
         updated = 0
         with transaction.atomic():
-            for (status, next_at, completed, error, response_status, reason, attempted, automatic), pks in groups.items():
+            for (
+                status,
+                next_at,
+                completed,
+                error,
+                response_status,
+                reason,
+                attempted,
+                automatic,
+            ), pks in groups.items():
                 values = dict(
                     status=status,
                     next_attempt_at=next_at,
@@ -442,7 +459,9 @@ def _save_attempt_alone(attempt: Attempt) -> None:
             Attempt.objects.bulk_create([attempt], ignore_conflicts=True)
         return
     except DatabaseError:
-        logger.exception("Attempt %s of delivery %s could not be stored as received", attempt.number, attempt.delivery_id)
+        logger.exception(
+            "Attempt %s of delivery %s could not be stored as received", attempt.number, attempt.delivery_id
+        )
     attempt.response_headers, attempt.response_body = {}, ""
     attempt.error_detail = (attempt.error_detail + " (the response could not be stored)").strip()
     with transaction.atomic():

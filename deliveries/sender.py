@@ -223,7 +223,7 @@ def get_session() -> requests.Session:
 
 
 def format_timestamp(value: dt.datetime) -> str:
-    value = value.astimezone(dt.timezone.utc)
+    value = value.astimezone(dt.UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
     if value.microsecond:
         text += f".{value.microsecond // 1000:03d}"
@@ -279,7 +279,7 @@ def slack_text(job: Job) -> str:
 
 def perform(job: Job) -> Outcome:
     """Make one attempt; never raises (an unexpected error becomes an ``internal`` outcome)."""
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     try:
         if job.kind == "email":
             return _send_email(job, started)
@@ -296,7 +296,7 @@ def _post(job: Job, started: dt.datetime) -> Outcome:
         logged = dict(headers)
     else:
         body = build_envelope(job)
-        timestamp = dt.datetime.now(dt.timezone.utc)
+        timestamp = dt.datetime.now(dt.UTC)
         # Custom headers first, so the envelope's own headers always win (validation refuses them too).
         headers = {str(k): str(v) for k, v in (job.headers or {}).items()}
         headers.update(
@@ -417,8 +417,8 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _is_name_resolution_error(exc: BaseException) -> bool:

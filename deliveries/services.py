@@ -112,7 +112,9 @@ def record_outcome(*, delivery: Delivery, outcome: Outcome, trigger: str, now: d
         delay = retry_delay(retry_number=retries_made + 1, retry_after_s=outcome.retry_after_s)
         delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
         delivery.completed_at = None
-        delivery.failure_reason = f"{_describe(outcome)}; retry {retries_made + 1} of {settings.WEBHOOKS_MAX_RETRIES} scheduled."
+        delivery.failure_reason = (
+            f"{_describe(outcome)}; retry {retries_made + 1} of {settings.WEBHOOKS_MAX_RETRIES} scheduled."
+        )
     else:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
@@ -236,7 +238,7 @@ def request_manual_retry(*, delivery: Delivery, user) -> Delivery:
 # --- Test event (SPEC section 4) ----------------------------------------------------
 
 
-def send_test_event(*, channel, user=None) -> "Attempt":
+def send_test_event(*, channel, user=None) -> Attempt:
     """Send the ``test`` event with the catalogue's dummy payload to ``channel`` now; return the attempt.
 
     Synchronous: the HTTP call happens in the caller's thread, outside any transaction
@@ -337,4 +339,3 @@ def purge_old_records(*, days: int | None = None, batch_size: int = 1000, max_se
             Delivery.objects.filter(event_id__in=ids).delete()
             purged["events"] += Event.objects.filter(pk__in=ids).delete()[1].get("events.Event", 0)
     return purged
-

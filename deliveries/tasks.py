@@ -69,7 +69,11 @@ def sweep(budget_s: float = SWEEP_BUDGET_S) -> dict:
     """
     with _stop_on_signal() as stop:
         stats = Dispatcher().run(
-            budget_s=budget_s, keep_polling=True, poll_interval_s=SWEEP_POLL_S, sweep_every_s=SWEEP_LEASES_EVERY_S, stop=stop
+            budget_s=budget_s,
+            keep_polling=True,
+            poll_interval_s=SWEEP_POLL_S,
+            sweep_every_s=SWEEP_LEASES_EVERY_S,
+            stop=stop,
         )
     return {"claimed": stats.claimed, "sent": stats.sent, "requeued": stats.requeued, "stopped": stop.is_set()}
 

@@ -199,9 +199,15 @@ class EventTypeAdmin(admin.ModelAdmin):
                 except ValidationError as exc:
                     _add_errors(form, exc)
                 else:
-                    self.log_change(request, event_type, f"Attached channel {subscription.channel} ({', '.join(subscription.sources)}).")
+                    self.log_change(
+                        request,
+                        event_type,
+                        f"Attached channel {subscription.channel} ({', '.join(subscription.sources)}).",
+                    )
                     self.message_user(
-                        request, f"Channel “{subscription.channel}” was attached to {event_type.name}.", messages.SUCCESS
+                        request,
+                        f"Channel “{subscription.channel}” was attached to {event_type.name}.",
+                        messages.SUCCESS,
                     )
                     return HttpResponseRedirect(self._type_page(event_type))
         else:
@@ -249,7 +255,9 @@ class EventTypeAdmin(admin.ModelAdmin):
                     _add_errors(form, exc)
                 else:
                     self.log_change(
-                        request, event_type, f"Changed sources of {subscription.channel} to {', '.join(subscription.sources)}."
+                        request,
+                        event_type,
+                        f"Changed sources of {subscription.channel} to {', '.join(subscription.sources)}.",
                     )
                     self.message_user(request, f"Sources of “{subscription.channel}” were updated.", messages.SUCCESS)
                     return HttpResponseRedirect(self._type_page(event_type))
@@ -274,7 +282,9 @@ class EventTypeAdmin(admin.ModelAdmin):
             channel_name = str(subscription.channel)
             subscription.delete()
             self.log_change(request, event_type, f"Detached channel {channel_name}.")
-            self.message_user(request, f"Channel “{channel_name}” was removed from {event_type.name}.", messages.SUCCESS)
+            self.message_user(
+                request, f"Channel “{channel_name}” was removed from {event_type.name}.", messages.SUCCESS
+            )
             return HttpResponseRedirect(self._type_page(event_type))
         context = {
             **self.admin_site.each_context(request),
@@ -407,7 +417,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/events/order/timeline.html", context)
 
     def retry_failed_view(self, request, order_id):
-        """"Retry all failed": a manual retry of every failed delivery of the order that allows one."""
+        """ "Retry all failed": a manual retry of every failed delivery of the order that allows one."""
         from deliveries.admin import retry_deliveries
 
         order = get_object_or_404(Order, pk=order_id)
@@ -417,4 +427,3 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return HttpResponseNotAllowed(["POST"])
         retry_deliveries(self, request, failed_deliveries_of_order(order_ref=order.ref))
         return HttpResponseRedirect(reverse("admin:events_order_change", args=[order.pk]))
-

@@ -95,7 +95,9 @@ class EventTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         ],
         responses={
             201: OpenApiResponse(EventDetailSerializer, description="A new event was stored."),
-            200: OpenApiResponse(EventDetailSerializer, description="This id was ingested before with the same content."),
+            200: OpenApiResponse(
+                EventDetailSerializer, description="This id was ingested before with the same content."
+            ),
             409: OpenApiResponse(
                 inline_serializer("EventConflict", {"detail": serializers.CharField(), "id": serializers.UUIDField()}),
                 description="This id was ingested before with another type or payload.",
@@ -104,9 +106,7 @@ class EventTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         tags=["events"],
     ),
 )
-class EventViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = Event.objects.all()
     filterset_class = EventFilter
     pagination_class = NewestFirstCursorPages
@@ -116,7 +116,9 @@ class EventViewSet(
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action == "retrieve":
-            queryset = queryset.prefetch_related(Prefetch("deliveries", queryset=Delivery.objects.only("id", "event_id")))
+            queryset = queryset.prefetch_related(
+                Prefetch("deliveries", queryset=Delivery.objects.only("id", "event_id"))
+            )
         return queryset
 
     def get_serializer_class(self):

@@ -20,7 +20,7 @@ class UtcRepresentableDateTimeField(IsoDateTimeField):
         value = super().to_python(value)
         if value is not None:
             try:
-                value = value.astimezone(dt.timezone.utc)
+                value = value.astimezone(dt.UTC)
             except (OverflowError, ValueError) as exc:
                 raise ValidationError("Enter a date-time between the years 1 and 9999 (UTC).", code="invalid") from exc
         return value

@@ -21,7 +21,9 @@ class Availability(models.TextChoices):
 class EventType(models.Model):
     """One entry of the event catalogue; ``enabled`` is the staff toggle."""
 
-    key = models.CharField(max_length=100, primary_key=True, help_text="Dotted technical identifier, e.g. order.completed")
+    key = models.CharField(
+        max_length=100, primary_key=True, help_text="Dotted technical identifier, e.g. order.completed"
+    )
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=100, db_index=True)
     description = models.TextField(blank=True)

@@ -31,7 +31,9 @@ def catalogue_by_category() -> list[CatalogueCategory]:
         event_type.channel_count = counts.get(event_type.key, 0)
     categories: dict[str, CatalogueCategory] = {}
     for event_type in event_types:
-        categories.setdefault(event_type.category, CatalogueCategory(event_type.category)).event_types.append(event_type)
+        categories.setdefault(event_type.category, CatalogueCategory(event_type.category)).event_types.append(
+            event_type
+        )
     return list(categories.values())
 
 
@@ -76,7 +78,6 @@ def failed_deliveries_of_order(*, order_ref: str):
         .select_related("event_type", "channel")
         .order_by("id")
     )
-
 
 
 def order_ids_by_ref(refs) -> dict[str, int]:

@@ -260,4 +260,6 @@ def _validate_payload(payload, event_type: EventType) -> None:
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path)
             message = f"{where}: {error.message}" if where else error.message
-            raise ValidationError({"payload": [f"The payload does not match the schema of {event_type.key}: {message[:300]}"]})
+            raise ValidationError(
+                {"payload": [f"The payload does not match the schema of {event_type.key}: {message[:300]}"]}
+            )

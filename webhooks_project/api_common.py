@@ -102,7 +102,7 @@ class NewestFirstCursorPages(CursorPagination):
         try:
             position = field.to_python(cursor.position)
             if isinstance(position, datetime.datetime):
-                position = position.astimezone(datetime.timezone.utc)
+                position = position.astimezone(datetime.UTC)
             elif isinstance(position, int) and not -(2**63) <= position < 2**63:
                 raise ValueError(position)
         except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
@@ -229,9 +229,7 @@ def api_exception_handler(exc, context):
     if isinstance(exc, PayloadTooLarge):
         exc = _WithData(validation_error_data(exc), status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     elif isinstance(exc, EventConflict):
-        exc = _WithData(
-            {"detail": str(exc), "id": str(exc.event_id)}, status.HTTP_409_CONFLICT
-        )
+        exc = _WithData({"detail": str(exc), "id": str(exc.event_id)}, status.HTTP_409_CONFLICT)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(validation_error_data(exc))
     elif isinstance(exc, IntegrityError):

@@ -12,7 +12,6 @@ from deliveries.api import DeliveryViewSet
 from events.api import EventTypeViewSet, EventViewSet
 
 
-
 @csrf_exempt
 def not_found(request, *args, **kwargs):
     """Anything under /api/ that no route matches: JSON, like every other API answer, not Django's HTML page.

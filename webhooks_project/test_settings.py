@@ -9,8 +9,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-insecure-secret-key")
 os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
 
-from .settings import *  # noqa: E402,F401,F403
-from .settings import BASE_DIR, DATABASES  # noqa: E402
+from .settings import *  # noqa: F403
+from .settings import BASE_DIR, DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

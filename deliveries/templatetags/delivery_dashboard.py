@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from django import template
 
 from channels.models import Channel
-from events.selectors_admin import order_ids_by_ref
 from deliveries.selectors import channel_health, failed_awaiting_human, hourly_outcomes
+from events.selectors_admin import order_ids_by_ref
 
 register = template.Library()
 

@@ -66,15 +66,24 @@ def make_delivery(db):
         event_type = EventType.objects.get(key=key)
         now = timezone.now()
         event = Event.objects.create(
-            type=event_type, source=source, occurred_at=now, payload={"order": {"id": order_ref or "x"}},
+            type=event_type,
+            source=source,
+            occurred_at=now,
+            payload={"order": {"id": order_ref or "x"}},
             order_ref=order_ref or "",
         )
         if order_ref:
             Order.objects.update_or_create(ref=order_ref, defaults={"first_event_at": now, "last_event_at": now})
         subscription = Subscription.objects.filter(event_type=event_type, channel=channel).first()
         delivery = Delivery.objects.create(
-            event=event, subscription=subscription, channel=channel, event_type=event_type, source=source,
-            status=status, attempt_count=attempts, automatic_attempts=attempts,
+            event=event,
+            subscription=subscription,
+            channel=channel,
+            event_type=event_type,
+            source=source,
+            status=status,
+            attempt_count=attempts,
+            automatic_attempts=attempts,
             last_response_status=response_status if attempts else None,
             last_error=ErrorKind.HTTP_STATUS if status == DeliveryStatus.FAILED else "",
             failure_reason="HTTP 500 after 4 attempts" if status == DeliveryStatus.FAILED else "",
@@ -82,10 +91,17 @@ def make_delivery(db):
         )
         for number in range(1, attempts + 1):
             Attempt.objects.create(
-                delivery=delivery, number=number, trigger=Trigger.AUTOMATIC, started_at=now,
-                duration_ms=12, request_url=channel.url, request_headers={"webhook-id": str(event.id)},
-                request_body='{"eventId": "%s"}' % event.id, response_status=response_status,
-                response_headers={"Content-Type": "text/plain"}, response_body=f"answer {number}",
+                delivery=delivery,
+                number=number,
+                trigger=Trigger.AUTOMATIC,
+                started_at=now,
+                duration_ms=12,
+                request_url=channel.url,
+                request_headers={"webhook-id": str(event.id)},
+                request_body=f'{{"eventId": "{event.id}"}}',
+                response_status=response_status,
+                response_headers={"Content-Type": "text/plain"},
+                response_body=f"answer {number}",
                 error=ErrorKind.HTTP_STATUS if not 200 <= response_status < 300 else "",
             )
         if created_at is not None:

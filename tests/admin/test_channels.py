@@ -75,7 +75,14 @@ def test_bad_postback_input_is_a_form_error_naming_the_field(admin_client, field
 def test_edit_keeps_the_kind_read_only(admin_client, postback_channel):
     response = admin_client.post(
         change_url(postback_channel),
-        {"name": "Renamed", "kind": "email", "url": postback_channel.url, "headers": "{}", "timeout": 5, "active": "on"},
+        {
+            "name": "Renamed",
+            "kind": "email",
+            "url": postback_channel.url,
+            "headers": "{}",
+            "timeout": 5,
+            "active": "on",
+        },
     )
     assert response.status_code == 302
     postback_channel.refresh_from_db()
@@ -102,7 +109,9 @@ def test_reveal_secret_is_a_post_behind_its_permission(make_staff, admin_client,
     assert response.status_code == 200
     assert postback_channel.secret in response.content.decode()
     assert "no-store" in response["Cache-Control"]
-    assert LogEntry.objects.filter(object_id=str(postback_channel.pk), change_message="Revealed the signing secret.").exists()
+    assert LogEntry.objects.filter(
+        object_id=str(postback_channel.pk), change_message="Revealed the signing secret."
+    ).exists()
 
 
 def test_reveal_secret_post_without_csrf_is_rejected(make_staff, postback_channel):
@@ -146,7 +155,7 @@ def test_send_test_event_posts_to_the_receiver_and_shows_the_outcome(admin_clien
 
     # then the receiver got the signed test event and the page says it was delivered
     httpserver.check_assertions()
-    (request, _), = httpserver.log
+    ((request, _),) = httpserver.log
     body = json.loads(request.get_data())
     assert body["eventType"] == "test"
     assert request.headers["webhook-signature"].startswith("v1,")
@@ -180,7 +189,8 @@ def test_list_shows_success_rate_and_last_failure_without_a_query_per_channel(
 ):
     # given channels with recent deliveries: 3 succeeded and 1 failed on the first
     channels = [
-        Channel.objects.create(name=f"ch{i}", kind=ChannelKind.POSTBACK, url=f"http://127.0.0.1:9/{i}") for i in range(8)
+        Channel.objects.create(name=f"ch{i}", kind=ChannelKind.POSTBACK, url=f"http://127.0.0.1:9/{i}")
+        for i in range(8)
     ]
     for _ in range(3):
         make_delivery(channel=channels[0], status=DeliveryStatus.SUCCEEDED, response_status=200)

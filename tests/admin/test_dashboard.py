@@ -18,12 +18,21 @@ def test_hourly_outcomes_buckets_the_last_24_hours(make_delivery, postback_chann
     now = timezone.now()
     make_delivery(channel=postback_channel, status=DeliveryStatus.SUCCEEDED, response_status=200)
     make_delivery(channel=postback_channel, status=DeliveryStatus.FAILED)
-    make_delivery(channel=postback_channel, status=DeliveryStatus.SUCCEEDED, response_status=200,
-                  created_at=now - timedelta(hours=5))
-    make_delivery(channel=postback_channel, status=DeliveryStatus.PENDING, attempts=0,
-                  created_at=now - timedelta(hours=5))
-    make_delivery(channel=postback_channel, status=DeliveryStatus.SUCCEEDED, response_status=200,
-                  created_at=now - timedelta(hours=30))  # outside the window
+    make_delivery(
+        channel=postback_channel,
+        status=DeliveryStatus.SUCCEEDED,
+        response_status=200,
+        created_at=now - timedelta(hours=5),
+    )
+    make_delivery(
+        channel=postback_channel, status=DeliveryStatus.PENDING, attempts=0, created_at=now - timedelta(hours=5)
+    )
+    make_delivery(
+        channel=postback_channel,
+        status=DeliveryStatus.SUCCEEDED,
+        response_status=200,
+        created_at=now - timedelta(hours=30),
+    )  # outside the window
 
     hours = hourly_outcomes(now=now)
 

@@ -19,12 +19,25 @@ def shown(response):
     return {d.pk for d in response.context["cl"].result_list}
 
 
-def test_log_filters_by_status_type_channel_source_and_date(admin_client, make_delivery, postback_channel, email_channel):
+def test_log_filters_by_status_type_channel_source_and_date(
+    admin_client, make_delivery, postback_channel, email_channel
+):
     a = make_delivery(channel=postback_channel, key="order.completed", status=DeliveryStatus.FAILED, source="shop")
-    b = make_delivery(channel=postback_channel, key="refund.applied", status=DeliveryStatus.SUCCEEDED, source="admin",
-                      response_status=200)
-    c = make_delivery(channel=email_channel, key="order.completed", status=DeliveryStatus.SUCCEEDED, source="funnel",
-                      response_status=200, created_at=timezone.now() - timedelta(days=10))
+    b = make_delivery(
+        channel=postback_channel,
+        key="refund.applied",
+        status=DeliveryStatus.SUCCEEDED,
+        source="admin",
+        response_status=200,
+    )
+    c = make_delivery(
+        channel=email_channel,
+        key="order.completed",
+        status=DeliveryStatus.SUCCEEDED,
+        source="funnel",
+        response_status=200,
+        created_at=timezone.now() - timedelta(days=10),
+    )
 
     assert shown(admin_client.get(LIST_URL)) == {a.pk, b.pk, c.pk}
     assert shown(admin_client.get(LIST_URL, {"status__exact": "failed"})) == {a.pk}
@@ -57,7 +70,9 @@ def test_log_never_counts_the_whole_table(admin_client, make_delivery, postback_
     make_delivery(channel=postback_channel)
     with django_assert_max_num_queries(20) as queries:
         admin_client.get(LIST_URL, {"status__exact": "failed"})
-    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "deliveries_delivery" in q["sql"]]
+    counts = [
+        q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper() and "deliveries_delivery" in q["sql"]
+    ]
     assert counts, "the paginator counts something"
     assert all("LIMIT" in sql.upper() for sql in counts), counts
 
@@ -98,11 +113,14 @@ def test_the_log_is_read_only(admin_client, make_delivery, postback_channel):
     assert admin_client.post(reverse("admin:deliveries_delivery_delete", args=[delivery.pk])).status_code == 403
 
 
-def test_retry_selected_retries_what_it_may_and_says_what_was_skipped_and_why(admin_client, make_delivery, postback_channel):
+def test_retry_selected_retries_what_it_may_and_says_what_was_skipped_and_why(
+    admin_client, make_delivery, postback_channel
+):
     retryable = make_delivery(channel=postback_channel, key="order.completed")
     wrong_type = make_delivery(channel=postback_channel, key="contact.created")
-    succeeded = make_delivery(channel=postback_channel, key="order.completed", status=DeliveryStatus.SUCCEEDED,
-                              response_status=200)
+    succeeded = make_delivery(
+        channel=postback_channel, key="order.completed", status=DeliveryStatus.SUCCEEDED, response_status=200
+    )
 
     response = admin_client.post(
         LIST_URL, {"action": "retry_selected", "_selected_action": [retryable.pk, wrong_type.pk, succeeded.pk]}
@@ -141,7 +159,9 @@ def test_search_finds_by_delivery_id_event_id_or_order_reference(admin_client, m
     assert shown(admin_client.get(LIST_URL, {"q": "99999999999999999999999"})) == set()
 
 
-def test_retry_selected_considers_a_bounded_batch_and_says_so(admin_client, make_delivery, postback_channel, monkeypatch):
+def test_retry_selected_considers_a_bounded_batch_and_says_so(
+    admin_client, make_delivery, postback_channel, monkeypatch
+):
     import deliveries.admin
 
     monkeypatch.setattr(deliveries.admin, "RETRY_BATCH_LIMIT", 2)

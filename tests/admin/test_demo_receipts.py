@@ -10,8 +10,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def receipt():
     return DemoReceipt.objects.create(
-        webhook_id="msg_1", event_type="order.completed", signature_valid=True,
-        headers={"webhook-id": "msg_1"}, body='{"payload": "<script>alert(1)</script>"}',
+        webhook_id="msg_1",
+        event_type="order.completed",
+        signature_valid=True,
+        headers={"webhook-id": "msg_1"},
+        body='{"payload": "<script>alert(1)</script>"}',
     )
 
 
@@ -29,8 +32,10 @@ def test_staff_with_view_permission_sees_received_postbacks_escaped(make_staff, 
 
 def test_received_postbacks_cannot_be_added_changed_or_deleted(make_staff, receipt):
     client = make_staff(
-        "deliveries.view_demoreceipt", "deliveries.add_demoreceipt",
-        "deliveries.change_demoreceipt", "deliveries.delete_demoreceipt",
+        "deliveries.view_demoreceipt",
+        "deliveries.add_demoreceipt",
+        "deliveries.change_demoreceipt",
+        "deliveries.delete_demoreceipt",
     )
 
     assert client.get("/admin/deliveries/demoreceipt/add/").status_code == 403

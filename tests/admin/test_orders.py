@@ -60,7 +60,10 @@ def test_order_page_is_its_timeline_with_deliveries_and_attempts(admin_client, m
     # given an order with a failed order.completed and a succeeded contact.created
     failed = make_delivery(channel=postback_channel, key="order.completed", order_ref="A-1", attempts=4)
     ok = make_delivery(
-        channel=postback_channel, key="contact.created", order_ref="A-1", status=DeliveryStatus.SUCCEEDED,
+        channel=postback_channel,
+        key="contact.created",
+        order_ref="A-1",
+        status=DeliveryStatus.SUCCEEDED,
         response_status=200,
     )
 
@@ -168,8 +171,13 @@ def test_retry_all_failed_retries_only_what_may_be_retried(admin_client, make_de
     a = make_delivery(channel=postback_channel, key="order.completed", order_ref="A-9")
     b = make_delivery(channel=postback_channel, key="refund.applied", order_ref="A-9")
     c = make_delivery(channel=postback_channel, key="contact.created", order_ref="A-9")
-    d = make_delivery(channel=postback_channel, key="transaction.approved", order_ref="A-9",
-                      status=DeliveryStatus.SUCCEEDED, response_status=200)
+    d = make_delivery(
+        channel=postback_channel,
+        key="transaction.approved",
+        order_ref="A-9",
+        status=DeliveryStatus.SUCCEEDED,
+        response_status=200,
+    )
     page = admin_client.get(order_url("A-9")).content.decode()
     assert "Retry all failed (2)" in page
 

@@ -47,8 +47,14 @@ def test_delivery_page(admin_client, make_delivery, postback_channel, django_ass
 
     def more_attempts():
         for number in range(2, 10):
-            Attempt.objects.create(delivery=delivery, number=number, started_at=delivery.created_at,
-                                   trigger=Trigger.MANUAL, triggered_by=None, response_status=500)
+            Attempt.objects.create(
+                delivery=delivery,
+                number=number,
+                started_at=delivery.created_at,
+                trigger=Trigger.MANUAL,
+                triggered_by=None,
+                response_status=500,
+            )
 
     url = reverse("admin:deliveries_delivery_change", args=[delivery.pk])
     assert_constant_queries(admin_client, url, more_attempts, django_assert_max_num_queries)

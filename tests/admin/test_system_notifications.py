@@ -199,7 +199,14 @@ def test_create_a_channel_from_the_attach_form_and_come_back_with_it_selected(ad
     # when staff create a postback channel from there
     response = admin_client.post(
         reverse("admin:channels_channel_add") + f"?kind=postback&next={attach_url('order.completed')}",
-        {"name": "New CRM", "kind": "postback", "url": "http://127.0.0.1:9/crm", "headers": "{}", "timeout": 10, "active": "on"},
+        {
+            "name": "New CRM",
+            "kind": "postback",
+            "url": "http://127.0.0.1:9/crm",
+            "headers": "{}",
+            "timeout": 10,
+            "active": "on",
+        },
     )
 
     # then they are back on the attach form with the new channel chosen

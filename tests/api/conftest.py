@@ -77,4 +77,6 @@ def receiver(httpserver):
 
 @pytest.fixture
 def postback_channel(db, receiver):
-    return Channel.objects.create(name="receiver", kind=ChannelKind.POSTBACK, url=f"http://127.0.0.1:{receiver.port}/hook")
+    return Channel.objects.create(
+        name="receiver", kind=ChannelKind.POSTBACK, url=f"http://127.0.0.1:{receiver.port}/hook"
+    )

@@ -25,7 +25,9 @@ def objects(postback_channel):
     """One of everything, so detail URLs exist."""
     event_type = EventType.objects.get(key="order.completed")
     subscription = Subscription.objects.create(event_type=event_type, channel=postback_channel)
-    event = Event.objects.create(type=event_type, source="shop", occurred_at=timezone.now(), payload={"order": {"id": 1}})
+    event = Event.objects.create(
+        type=event_type, source="shop", occurred_at=timezone.now(), payload={"order": {"id": 1}}
+    )
     delivery = Delivery.objects.create(
         event=event,
         subscription=subscription,
@@ -61,7 +63,11 @@ def write_calls(o):
         ("delete", f"/api/v1/channels/{o['channel'].pk}/", None),
         ("post", f"/api/v1/channels/{o['channel'].pk}/test/", None),
         ("post", f"/api/v1/channels/{o['channel'].pk}/rotate-secret/", None),
-        ("post", "/api/v1/subscriptions/", {"event_type": "contact.created", "channel": o["channel"].pk, "sources": ["shop"]}),
+        (
+            "post",
+            "/api/v1/subscriptions/",
+            {"event_type": "contact.created", "channel": o["channel"].pk, "sources": ["shop"]},
+        ),
         ("patch", f"/api/v1/subscriptions/{o['subscription'].pk}/", {"active": False}),
         ("delete", f"/api/v1/subscriptions/{o['subscription'].pk}/", None),
         ("post", "/api/v1/events/", {"type": "contact.created", "source": "shop", "payload": {}}),

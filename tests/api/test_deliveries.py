@@ -20,7 +20,9 @@ def make_delivery(postback_channel):
         channel = channel or postback_channel
         event_type = EventType.objects.get(key=key)
         subscription, _ = Subscription.objects.get_or_create(event_type=event_type, channel=channel)
-        event = Event.objects.create(type=event_type, source=source, occurred_at=timezone.now(), payload={"order": {"id": 1}})
+        event = Event.objects.create(
+            type=event_type, source=source, occurred_at=timezone.now(), payload={"order": {"id": 1}}
+        )
         delivery = Delivery.objects.create(
             event=event,
             subscription=subscription,
@@ -35,7 +37,12 @@ def make_delivery(postback_channel):
         started = timezone.now() - dt.timedelta(minutes=5)
         for number in range(1, attempts + 1):
             Attempt.objects.create(
-                delivery=delivery, number=number, started_at=started, duration_ms=12, response_status=404, error="http_status"
+                delivery=delivery,
+                number=number,
+                started_at=started,
+                duration_ms=12,
+                response_status=404,
+                error="http_status",
             )
         return delivery
 

@@ -4,7 +4,6 @@ Every request the page makes to another host is aborted and recorded, so a page 
 needed a CDN would both fail to render and be caught here.
 """
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 

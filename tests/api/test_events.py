@@ -138,8 +138,18 @@ def test_missing_fields_are_named(admin_api):
         (b'{"type": "order.completed", "source": "shop", "payload": {"order": {"id": "\\u0000"}}}', "application/json"),
         (b'{"type": "order.completed", "source": "shop", "payload": {"order": {"id": "\\ud800"}}}', "application/json"),
         (b"", "application/json"),
-        (b'{"type": "order.completed", "source": "shop", "payload": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "application/json"),
-        (b'{"type": "order.completed", "source": "shop", "payload": {"a": ' + b'{"a": ' * 500 + b"1" + b"}" * 501 + b"}", "application/json"),
+        (
+            b'{"type": "order.completed", "source": "shop", "payload": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+            "application/json",
+        ),
+        (
+            b'{"type": "order.completed", "source": "shop", "payload": {"a": '
+            + b'{"a": ' * 500
+            + b"1"
+            + b"}" * 501
+            + b"}",
+            "application/json",
+        ),
     ],
 )
 def test_malformed_json_is_400(admin_api, body, content_type):
@@ -151,7 +161,9 @@ def test_malformed_json_is_400(admin_api, body, content_type):
 
 
 def test_other_media_types_are_415(admin_api):
-    response = admin_api.generic("POST", "/api/v1/events/", b"type=order.completed", content_type="application/x-www-form-urlencoded")
+    response = admin_api.generic(
+        "POST", "/api/v1/events/", b"type=order.completed", content_type="application/x-www-form-urlencoded"
+    )
 
     assert response.status_code == 415
 
@@ -245,9 +257,7 @@ def test_the_log_is_cursor_paginated_newest_first(admin_api, event_type):
     assert admin_api.get("/api/v1/events/", {"cursor": "garbage"}).status_code == 404
 
 
-@pytest.mark.parametrize(
-    "position", ["abc", "0001-01-01T00:00:00+01:00", "2026-01-01T00:00:00-19:38", "", "9" * 30]
-)
+@pytest.mark.parametrize("position", ["abc", "0001-01-01T00:00:00+01:00", "2026-01-01T00:00:00-19:38", "", "9" * 30])
 def test_a_forged_cursor_is_404_or_followed_never_a_500(admin_api, event_type, position):
     ingest(admin_api, type=event_type.key, payload={})
     cursor = base64.b64encode(urlencode({"p": position, "o": 0}).encode()).decode()

@@ -52,13 +52,14 @@ def delivery_of(api, event_id):
 def test_an_integrator_sets_up_ingests_and_retries_over_the_api(integrator, receiver, cluster):
     api = integrator
     # Set up: a channel (its secret is in this answer only), attached to order.completed, switched on
-    channel = api.post(
-        "/api/v1/channels/", {"name": "shop backend", "url": receiver.url("/hook"), "timeout": 5}
-    ).json()
-    assert api.post(
-        "/api/v1/subscriptions/",
-        {"event_type": "order.completed", "channel": channel["id"], "sources": ["shop"]},
-    ).status_code == 201
+    channel = api.post("/api/v1/channels/", {"name": "shop backend", "url": receiver.url("/hook"), "timeout": 5}).json()
+    assert (
+        api.post(
+            "/api/v1/subscriptions/",
+            {"event_type": "order.completed", "channel": channel["id"], "sources": ["shop"]},
+        ).status_code
+        == 201
+    )
     assert api.patch("/api/v1/event-types/order.completed/", {"enabled": True}).status_code == 200
 
     # Ingest: delivered, signed with the channel's secret
@@ -68,7 +69,8 @@ def test_an_integrator_sets_up_ingests_and_retries_over_the_api(integrator, rece
     ).json()
     delivered = wait_until(
         lambda: (d := delivery_of(api, event["id"])) and d["status"] == "succeeded" and d,
-        timeout=60, message="the delivery to succeed",
+        timeout=60,
+        message="the delivery to succeed",
     )
     assert delivered["attempt_count"] == 1
     request = receiver.on("/hook")[0]
@@ -81,7 +83,8 @@ def test_an_integrator_sets_up_ingests_and_retries_over_the_api(integrator, rece
     ).json()
     failed = wait_until(
         lambda: (d := delivery_of(api, failing["id"])) and d["status"] == "failed" and d,
-        timeout=60, message="the delivery to fail",
+        timeout=60,
+        message="the delivery to fail",
     )
 
     # The endpoint is fixed; a manual retry over the API makes exactly one more attempt
@@ -90,7 +93,8 @@ def test_an_integrator_sets_up_ingests_and_retries_over_the_api(integrator, rece
     assert retry.status_code == 202 and retry.json()["pending_trigger"] == "manual"
     wait_until(
         lambda: api.get(f"/api/v1/deliveries/{failed['id']}/").json()["status"] == "succeeded",
-        timeout=60, message="the manual retry to succeed",
+        timeout=60,
+        message="the manual retry to succeed",
     )
     attempts = api.get(f"/api/v1/deliveries/{failed['id']}/").json()["attempts"]
     assert [(a["number"], a["trigger"], a["response_status"]) for a in attempts] == [

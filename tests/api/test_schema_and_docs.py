@@ -71,12 +71,14 @@ def test_the_schema_documents_the_spec_fields(schema):
 
 
 def test_the_schema_documents_token_auth_and_the_error_answers(schema):
-    assert schema["components"]["securitySchemes"] == {"tokenAuth": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "Authorization",
-        "description": 'Token-based authentication with required prefix "Token"',
-    }}
+    assert schema["components"]["securitySchemes"] == {
+        "tokenAuth": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'Token-based authentication with required prefix "Token"',
+        }
+    }
     ingest = schema["paths"]["/api/v1/events/"]["post"]["responses"]
     assert {"200", "201", "400", "401", "403", "409", "413", "429"} <= set(ingest)
     retry = schema["paths"]["/api/v1/deliveries/{id}/retry/"]["post"]["responses"]

@@ -102,7 +102,13 @@ def test_the_list_filters_by_event_type_channel_and_source(admin_api, postback_c
             (s["event_type"], s["channel"]) for s in admin_api.get("/api/v1/subscriptions/", params).json()["results"]
         )
 
-    assert ids(event_type="order.completed") == [("order.completed", postback_channel.pk), ("order.completed", other.pk)]
-    assert ids(channel=postback_channel.pk) == [("order.completed", postback_channel.pk), ("refund.applied", postback_channel.pk)]
+    assert ids(event_type="order.completed") == [
+        ("order.completed", postback_channel.pk),
+        ("order.completed", other.pk),
+    ]
+    assert ids(channel=postback_channel.pk) == [
+        ("order.completed", postback_channel.pk),
+        ("refund.applied", postback_channel.pk),
+    ]
     assert ids(source="admin") == [("order.completed", other.pk), ("refund.applied", postback_channel.pk)]
     assert admin_api.get("/api/v1/subscriptions/", {"channel": "x"}).status_code == 400

@@ -20,13 +20,19 @@ def test_receiver_counts_every_post_and_records_its_webhook_id(tmp_path):
         assert receiver.count() == 0
         # when three postbacks arrive, one of them on the slow path
         for n, path in enumerate(["/a", "/b", "/slow/0.01/x"]):
-            response = requests.post(f"{receiver.url}{path}", data=b"{}", headers={"webhook-id": f"msg_{n}"}, timeout=10)
+            response = requests.post(
+                f"{receiver.url}{path}", data=b"{}", headers={"webhook-id": f"msg_{n}"}, timeout=10
+            )
             assert response.status_code == 200
         # then each is counted and recorded with its id and path, and a reset forgets them
         stats = receiver.stats()
         assert stats["count"] == 3
         assert stats["first"] <= stats["last"]
-        assert [(a[1], a[2]) for a in receiver.arrivals()] == [("msg_0", "/a"), ("msg_1", "/b"), ("msg_2", "/slow/0.01/x")]
+        assert [(a[1], a[2]) for a in receiver.arrivals()] == [
+            ("msg_0", "/a"),
+            ("msg_1", "/b"),
+            ("msg_2", "/slow/0.01/x"),
+        ]
         receiver.reset()
         assert receiver.count() == 0 and receiver.arrivals() == []
 
@@ -48,12 +54,20 @@ def test_percentile_is_the_nearest_rank():
 
 def test_a_scenario_whose_backend_is_missing_is_reported_as_skipped(tmp_path):
     # given PostgreSQL and Redis addresses where nothing listens
-    env = {**os.environ, "BENCH_PG_URL": "postgres://postgres@127.0.0.1:1/postgres", "BENCH_REDIS_URL": "redis://127.0.0.1:1/0"}
+    env = {
+        **os.environ,
+        "BENCH_PG_URL": "postgres://postgres@127.0.0.1:1/postgres",
+        "BENCH_REDIS_URL": "redis://127.0.0.1:1/0",
+    }
     output = tmp_path / "results.json"
     # when the raw loop and a PostgreSQL scenario are asked for
     run = subprocess.run(
         [sys.executable, "bench/run.py", "--quick", "--only", "raw,e2e_pg_redis", "--output", str(output)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     # then the run succeeds, measures the raw loop, and says why the other was skipped
     assert run.returncode == 0, run.stdout + run.stderr

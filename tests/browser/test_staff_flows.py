@@ -180,9 +180,7 @@ def test_dashboard_and_delivery_log_pages(logged_in, live_server, receiver, scre
 
 
 @pytest.mark.integration
-def test_retry_runs_on_a_real_qcluster_and_the_order_page_refreshes_until_it_is_done(
-    logged_in, live_server, receiver
-):
+def test_retry_runs_on_a_real_qcluster_and_the_order_page_refreshes_until_it_is_done(logged_in, live_server, receiver):
     from deliveries.models import Delivery, DeliveryStatus, Trigger
     from events.services import emit
     from tests.support.factories import postback_channel, subscribe

@@ -35,8 +35,14 @@ def test_demo_receiver_verifies_the_signature_and_stores_the_postback(catalogue,
 @pytest.mark.django_db(transaction=True)
 def test_demo_receiver_refuses_a_bad_signature_and_records_it(catalogue, demo_channel, client):
     response = client.post(
-        "/demo/receiver/", data=b'{"eventType":"test"}', content_type="application/json",
-        headers={"webhook-id": "msg_1", "webhook-timestamp": str(int(timezone.now().timestamp())), "webhook-signature": "v1,AAAA"},
+        "/demo/receiver/",
+        data=b'{"eventType":"test"}',
+        content_type="application/json",
+        headers={
+            "webhook-id": "msg_1",
+            "webhook-timestamp": str(int(timezone.now().timestamp())),
+            "webhook-signature": "v1,AAAA",
+        },
     )
 
     assert response.status_code == 401
@@ -75,7 +81,9 @@ def test_purge_deletes_events_and_attempts_past_retention_and_keeps_recent_and_u
     Event.objects.filter(pk__in=[old.pk, old_pending.pk]).update(created_at=long_ago)
     Delivery.objects.exclude(event=old_pending).update(status="succeeded")
     for delivery in Delivery.objects.all():
-        Attempt.objects.create(delivery=delivery, number=1, started_at=long_ago if delivery.event_id == old.pk else timezone.now())
+        Attempt.objects.create(
+            delivery=delivery, number=1, started_at=long_ago if delivery.event_id == old.pk else timezone.now()
+        )
 
     call_command("purge_old_records", "--batch-size", "1")
 

@@ -165,7 +165,9 @@ def test_the_sweeper_task_requeues_expired_leases_and_sends_due_work(receiver):
     emit("contact.created", source="shop", payload={})
     emit("contact.created", source="shop", payload={})
     Dispatcher().claim(limit=1)
-    Delivery.objects.filter(status=DeliveryStatus.SENDING).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
+    Delivery.objects.filter(status=DeliveryStatus.SENDING).update(
+        lease_expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
 
     result = sweep(budget_s=0.5)
 

@@ -67,7 +67,9 @@ def test_disabled_event_type_stores_the_event_with_no_deliveries(channels_for_co
     assert not Delivery.objects.filter(event=event).exists()
 
 
-def test_deliveries_are_queued_only_when_the_transaction_commits(channels_for_contact_created, kicks, django_capture_on_commit_callbacks):
+def test_deliveries_are_queued_only_when_the_transaction_commits(
+    channels_for_contact_created, kicks, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with transaction.atomic():
             emit("contact.created", source="shop", payload={})
@@ -77,7 +79,9 @@ def test_deliveries_are_queued_only_when_the_transaction_commits(channels_for_co
     assert kicks == [1]
 
 
-def test_a_rolled_back_transaction_writes_nothing_and_queues_nothing(channels_for_contact_created, kicks, django_capture_on_commit_callbacks):
+def test_a_rolled_back_transaction_writes_nothing_and_queues_nothing(
+    channels_for_contact_created, kicks, django_capture_on_commit_callbacks
+):
     class Boom(Exception):
         pass
 
@@ -128,7 +132,9 @@ def test_same_event_id_with_other_content_is_a_conflict(channels_for_contact_cre
         ({"payload": {"n": float("nan")}}, "payload"),
     ],
 )
-def test_bad_input_is_a_validation_error_naming_the_field_and_writes_nothing(channels_for_contact_created, kwargs, field):
+def test_bad_input_is_a_validation_error_naming_the_field_and_writes_nothing(
+    channels_for_contact_created, kwargs, field
+):
     arguments = {"key": "contact.created", "source": "shop", "payload": {}, **kwargs}
     key = arguments.pop("key")
 

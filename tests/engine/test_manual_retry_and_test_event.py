@@ -35,7 +35,9 @@ def test_staff_with_permission_may_retry_a_failed_delivery_of_a_manual_retry_typ
     assert retry_refusal_reason(delivery=failed_order_delivery, user=user) is None
 
 
-def test_manual_retry_makes_one_attempt_recorded_with_the_user_and_succeeds(receiver, failed_order_delivery, kicks, django_capture_on_commit_callbacks):
+def test_manual_retry_makes_one_attempt_recorded_with_the_user_and_succeeds(
+    receiver, failed_order_delivery, kicks, django_capture_on_commit_callbacks
+):
     user = user_with("deliveries.retry_delivery")
     receiver.reply("/hook", Reply(status=200))
 
@@ -150,7 +152,9 @@ def test_test_event_to_a_failing_endpoint_reports_the_failure_without_retrying(r
 
 
 def test_email_channel_sends_a_mail_through_djangos_backend():
-    channel = Channel.objects.create(name="Sales", kind=ChannelKind.EMAIL, email_to="sales@example.com, ops@example.com")
+    channel = Channel.objects.create(
+        name="Sales", kind=ChannelKind.EMAIL, email_to="sales@example.com, ops@example.com"
+    )
     subscribe(channel, "order.completed")
 
     emit_and_deliver("order.completed", payload={"order": {"id": "A-77"}})

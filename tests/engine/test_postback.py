@@ -63,7 +63,9 @@ def test_a_wrong_secret_does_not_verify(receiver, channel):
     from standardwebhooks.webhooks import WebhookVerificationError
 
     with pytest.raises(WebhookVerificationError):
-        Webhook("whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB").verify(receiver.requests[0].body, receiver.requests[0].headers)
+        Webhook("whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB").verify(
+            receiver.requests[0].body, receiver.requests[0].headers
+        )
 
 
 def test_after_rotation_both_old_and_new_secret_verify(receiver, channel):

@@ -22,10 +22,28 @@ from tests.support.factories import postback_channel, subscribe
 pytestmark = pytest.mark.django_db
 
 SPELLINGS = [
-    "127.0.0.1", "127.1", "2130706433", "0x7f000001", "0177.0.0.1", "localhost", "[::1]",
-    "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "0.0.0.0", "0", "169.254.169.254", "10.0.0.1",
-    "192.168.1.1", "172.16.0.1", "100.64.0.1", "[fe80::1]", "[fc00::1]", "224.0.0.1", "240.0.0.1",
-    "[2002:7f00:1::1]", "[64:ff9b::7f00:1]",
+    "127.0.0.1",
+    "127.1",
+    "2130706433",
+    "0x7f000001",
+    "0177.0.0.1",
+    "localhost",
+    "[::1]",
+    "[::ffff:127.0.0.1]",
+    "[::ffff:7f00:1]",
+    "0.0.0.0",
+    "0",
+    "169.254.169.254",
+    "10.0.0.1",
+    "192.168.1.1",
+    "172.16.0.1",
+    "100.64.0.1",
+    "[fe80::1]",
+    "[fc00::1]",
+    "224.0.0.1",
+    "240.0.0.1",
+    "[2002:7f00:1::1]",
+    "[64:ff9b::7f00:1]",
 ]
 
 
@@ -74,7 +92,9 @@ def test_dns_rebinding_public_when_saved_private_when_sent_is_blocked(settings, 
     assert Attempt.objects.get().error == "blocked_target"
 
 
-def test_the_sender_connects_to_the_vetted_address_and_keeps_the_name_in_host(settings, fake_dns, monkeypatch, receiver):
+def test_the_sender_connects_to_the_vetted_address_and_keeps_the_name_in_host(
+    settings, fake_dns, monkeypatch, receiver
+):
     """The name is looked up once, vetted, and that address is connected to: a second
     answer (what urllib3 would get if it resolved the name itself) is never used."""
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
@@ -92,16 +112,36 @@ def test_the_sender_connects_to_the_vetted_address_and_keeps_the_name_in_host(se
     assert receiver.requests[0].headers["host"] == f"hook.rebind.test:{receiver.port}"
 
 
-def test_https_to_the_vetted_address_uses_the_name_for_sni_and_the_certificate(settings, fake_dns, monkeypatch, tmp_path):
+def test_https_to_the_vetted_address_uses_the_name_for_sni_and_the_certificate(
+    settings, fake_dns, monkeypatch, tmp_path
+):
     import http.server
     import ssl
     import threading
 
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=hook.rebind.test",
-         "-addext", "subjectAltName=DNS:hook.rebind.test", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=hook.rebind.test",
+            "-addext",
+            "subjectAltName=DNS:hook.rebind.test",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     seen_sni = []
 

@@ -28,7 +28,17 @@ def test_every_seed_004_system_event_is_in_the_catalogue():
 def test_catalogue_has_the_billing_events_in_their_categories():
     assert EventType.objects.count() == len(CATALOGUE) >= 40
     categories = set(EventType.objects.values_list("category", flat=True))
-    for category in ["Invoices", "Documents", "Payments", "Contracts", "Customers", "Addresses", "Items", "Dunning", "Proformas"]:
+    for category in [
+        "Invoices",
+        "Documents",
+        "Payments",
+        "Contracts",
+        "Customers",
+        "Addresses",
+        "Items",
+        "Dunning",
+        "Proformas",
+    ]:
         assert category in categories, category
     assert EventType.objects.get(key="dunning.created").category == "Dunning"
     assert EventType.objects.get(key="invoice.status_changed").category == "Invoices"

@@ -16,9 +16,18 @@ PROBE = (
     "'timeout': s.WEBHOOKS_TIMEOUT_S, 'max_payload': s.WEBHOOKS_MAX_PAYLOAD_BYTES, 'retention': s.WEBHOOKS_RETENTION_DAYS}))"
 )
 VARS = [
-    "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "WEBHOOKS_ALLOW_PRIVATE_TARGETS",
-    "WEBHOOKS_MAX_RETRIES", "WEBHOOKS_RETRY_DELAYS", "WEBHOOKS_TIMEOUT_S", "WEBHOOKS_MAX_PAYLOAD_BYTES",
-    "WEBHOOKS_RETENTION_DAYS", "DJANGO_SETTINGS_MODULE",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "WEBHOOKS_ALLOW_PRIVATE_TARGETS",
+    "WEBHOOKS_MAX_RETRIES",
+    "WEBHOOKS_RETRY_DELAYS",
+    "WEBHOOKS_TIMEOUT_S",
+    "WEBHOOKS_MAX_PAYLOAD_BYTES",
+    "WEBHOOKS_RETENTION_DAYS",
+    "DJANGO_SETTINGS_MODULE",
 ]
 
 
@@ -29,7 +38,11 @@ def load_settings(tmp_path, **env):
     clean.update(env)
     result = subprocess.run(
         [sys.executable, "-c", f"import os, sys; sys.path.insert(0, {str(ROOT)!r}); {PROBE}"],
-        env=clean, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env=clean,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     return result
 

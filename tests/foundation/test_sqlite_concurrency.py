@@ -32,24 +32,44 @@ pytestmark = pytest.mark.skipif(
 
 def test_two_processes_write_to_the_sqlite_file_at_once(tmp_path):
     db = tmp_path / "concurrent.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "DJANGO_SETTINGS_MODULE": "webhooks_project.settings",
-           "SECRET_KEY": "k", "ENV_FILE": str(tmp_path / "none.env")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{db}",
+        "DJANGO_SETTINGS_MODULE": "webhooks_project.settings",
+        "SECRET_KEY": "k",
+        "ENV_FILE": str(tmp_path / "none.env"),
+    }
     env.pop("REDIS_URL", None)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
 
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, "300"], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, "300"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     outputs = [w.communicate(timeout=180) for w in writers]
 
-    for w, (out, err) in zip(writers, outputs):
+    for w, (out, err) in zip(writers, outputs, strict=True):
         assert w.returncode == 0, err[-2000:]
         assert "database is locked" not in err
         assert out.strip() == "ok"
     count = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from events.models import Event; print(Event.objects.count())"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from events.models import Event; print(Event.objects.count())",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout.strip()
     assert count == str(2 * 2 * 300)

@@ -20,7 +20,10 @@ def emit_many(n: int, key: str = "contact.created", per_transaction: int = 50) -
     ids = []
     for start in range(0, n, per_transaction):
         with transaction.atomic():
-            ids += [str(emit(key, source="shop", payload={"n": i}).pk) for i in range(start, min(n, start + per_transaction))]
+            ids += [
+                str(emit(key, source="shop", payload={"n": i}).pk)
+                for i in range(start, min(n, start + per_transaction))
+            ]
     return ids
 
 
@@ -37,7 +40,8 @@ def test_events_emitted_are_received_signed_once_each(catalogue, receiver, clust
         Webhook(channel.secret).verify(request.body, request.headers)
     wait_until(
         lambda: Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 100,
-        timeout=30, message="deliveries marked succeeded",
+        timeout=30,
+        message="deliveries marked succeeded",
     )
     assert Attempt.objects.count() == 100
     cluster.stop()
@@ -95,16 +99,21 @@ def test_sigkill_mid_delivery_then_restart_delivers_every_event(catalogue, recei
     recovery_s = time.monotonic() - restarted
     counts = receiver.ids()
     duplicates = sum(1 for n in counts.values() if n > 1)
-    print(f"\nSIGKILL: {at_kill} received before the kill, {in_sending} left 'sending', "
-          f"all {len(ids)} received {recovery_s:.1f}s after restart, {duplicates} received twice")
+    print(
+        f"\nSIGKILL: {at_kill} received before the kill, {in_sending} left 'sending', "
+        f"all {len(ids)} received {recovery_s:.1f}s after restart, {duplicates} received twice"
+    )
     wait_until(
         lambda: Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 300,
-        timeout=60, message="all deliveries succeeded",
+        timeout=60,
+        message="all deliveries succeeded",
     )
     assert duplicates <= in_sending  # only what was claimed and unsaved at the kill may repeat
 
 
-def test_the_sweeper_schedule_sends_what_no_kick_announced_and_the_cluster_stops_cleanly(catalogue, receiver, clusters, monkeypatch):
+def test_the_sweeper_schedule_sends_what_no_kick_announced_and_the_cluster_stops_cleanly(
+    catalogue, receiver, clusters, monkeypatch
+):
     """Given events committed while their kicks were lost (broker down), the sweeper schedule
     alone delivers them; then Ctrl-C (SIGINT to the group) stops the cluster gracefully even
     though the sweeper job is still on duty."""

@@ -36,8 +36,13 @@ def broker_label() -> str:
 
 def report(fault: str, **figures) -> dict:
     """Print and record what a fault test measured."""
-    line = {"fault": fault, "database": database_label(), "broker": broker_label(), **figures,
-            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    line = {
+        "fault": fault,
+        "database": database_label(),
+        "broker": broker_label(),
+        **figures,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     print("RELIABILITY " + json.dumps(line))
     FIGURES.parent.mkdir(exist_ok=True)
     with FIGURES.open("a") as fh:
@@ -47,7 +52,7 @@ def report(fault: str, **figures) -> dict:
 
 def query(fn, *, attempts: int = 60):
     """Run a read, reconnecting while the database is restarting (the test process is a client too)."""
-    for i in range(attempts):
+    for _ in range(attempts):
         try:
             return fn()
         except (OperationalError, InterfaceError):
@@ -80,7 +85,7 @@ def overlapping_ids(requests) -> list[str]:
     overlaps = []
     for webhook_id, spans in by_id.items():
         spans.sort()
-        for (_, end), (start, _) in zip(spans, spans[1:]):
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             if start < end:
                 overlaps.append(webhook_id)
                 break

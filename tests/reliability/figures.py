@@ -43,9 +43,11 @@ def _detail(row: dict) -> str:
 
 
 def table(grouped: dict[tuple[str, str], list[dict]]) -> str:
-    out = ["| fault or attack | database / broker | runs | events lost (worst) | duplicates | time to recover (s) "
-           "| latest run |",
-           "|---|---|---|---|---|---|---|"]
+    out = [
+        "| fault or attack | database / broker | runs | events lost (worst) | duplicates | time to recover (s) "
+        "| latest run |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for (fault, where), rows in grouped.items():
         latest = rows[-1]
         out.append(

@@ -14,10 +14,9 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
-
 
 # --------------------------------------------------------------------------
 # A recording receiver: answers each request as a behaviour function says.
@@ -184,7 +183,7 @@ class _RawServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             with self._lock:
                 self.connections += 1
@@ -264,7 +263,7 @@ class SilentReceiver(_RawServer):
                 conn.settimeout(0.2)
                 if conn.recv(1) == b"":
                     break
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 break
@@ -371,7 +370,8 @@ class GzipBombReceiver(_RawServer):
         try:
             conn.sendall(
                 f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: gzip\r\n"
-                f"Content-Length: {len(self.body)}\r\n\r\n".encode() + self.body
+                f"Content-Length: {len(self.body)}\r\n\r\n".encode()
+                + self.body
             )
             conn.settimeout(10)
             conn.recv(1)  # until the client hangs up

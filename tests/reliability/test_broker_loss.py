@@ -46,8 +46,11 @@ def test_redis_restarted_empty_with_jobs_queued_then_the_sweeper_delivers_everyt
         started = time.monotonic()
 
         # Then the sweeper, not the lost jobs, delivers every event
-        poll(lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS, timeout=150,
-             message=f"all delivered from the database alone ({status_counts()})")
+        poll(
+            lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS,
+            timeout=150,
+            message=f"all delivered from the database alone ({status_counts()})",
+        )
         recovered_s = time.monotonic() - started
         received = receiver.ids()
         lost = set(event_ids) - set(received)
@@ -56,8 +59,11 @@ def test_redis_restarted_empty_with_jobs_queued_then_the_sweeper_delivers_everyt
         private_redis.restart_empty()
         restarted = time.monotonic()
         more_ids = emit_many(50, per_transaction=10)
-        poll(lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS + 50, timeout=150,
-             message=f"events emitted after a Redis restart under a running cluster ({status_counts()})")
+        poll(
+            lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS + 50,
+            timeout=150,
+            message=f"events emitted after a Redis restart under a running cluster ({status_counts()})",
+        )
         second_recovery_s = time.monotonic() - restarted
         received = receiver.ids()
         lost_after = set(more_ids) - set(received)
@@ -65,7 +71,10 @@ def test_redis_restarted_empty_with_jobs_queued_then_the_sweeper_delivers_everyt
         duplicates = sum(n - 1 for n in received.values())
         figures = report(
             "Redis restarted empty with jobs queued (private Redis)",
-            events=EVENTS, jobs_lost_in_redis=queued, lost=len(lost), duplicates=duplicates,
+            events=EVENTS,
+            jobs_lost_in_redis=queued,
+            lost=len(lost),
+            duplicates=duplicates,
             recover_s=round(recovered_s, 1),
             running_cluster_restart={"events": 50, "lost": len(lost_after), "recover_s": round(second_recovery_s, 1)},
         )

@@ -42,8 +42,12 @@ def postgresql_only(transactional_db):
 
 def _restart_postgresql() -> float:
     started = time.monotonic()
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, PG_CLUSTER, "restart"],
-                   check=True, timeout=120, capture_output=True)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, PG_CLUSTER, "restart"],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     return time.monotonic() - started
 
 
@@ -63,12 +67,18 @@ def test_postgresql_restarted_mid_run_workers_recover_by_themselves_and_nothing_
         connection.close()  # this process's connection died too
 
         # Then the cluster finishes the run by itself, and takes new work after it
-        poll(lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS, timeout=200,
-             message=f"all {EVENTS} delivered after the restart ({status_counts()})")
+        poll(
+            lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS,
+            timeout=200,
+            message=f"all {EVENTS} delivered after the restart ({status_counts()})",
+        )
         recovered_s = time.monotonic() - restarted_at
         more = emit_many(20, per_transaction=10)
-        poll(lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS + 20, timeout=150,
-             message=f"new events after the restart delivered ({status_counts()})")
+        poll(
+            lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS + 20,
+            timeout=150,
+            message=f"new events after the restart delivered ({status_counts()})",
+        )
 
         received = receiver.ids()
         lost = (set(event_ids) | set(more)) - set(received)
@@ -76,8 +86,12 @@ def test_postgresql_restarted_mid_run_workers_recover_by_themselves_and_nothing_
         overlaps = overlapping_ids(receiver.requests)
         figures = report(
             "PostgreSQL restarted (pg_ctlcluster restart) mid-run",
-            events=EVENTS + 20, lost=len(lost), duplicates=duplicates, overlapping=len(overlaps),
-            restart_took_s=round(restart_s, 1), recover_s=round(recovered_s, 1),
+            events=EVENTS + 20,
+            lost=len(lost),
+            duplicates=duplicates,
+            overlapping=len(overlaps),
+            restart_took_s=round(restart_s, 1),
+            recover_s=round(recovered_s, 1),
             cluster_alive=cluster.process.poll() is None,
         )
         assert not lost, figures

@@ -23,12 +23,19 @@ TIMEOUT_S = 2
 
 
 def _final(channel):
-    return Delivery.objects.filter(channel=channel, status__in=[DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED]).first()
+    return Delivery.objects.filter(
+        channel=channel, status__in=[DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED]
+    ).first()
 
 
 def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(postback_to, clusters, bind_queue):
-    with SilentReceiver() as silent, HugeBodyReceiver() as huge, Receiver() as canary, Receiver() as healthy, \
-            RedirectReceiver("http://127.0.0.1/") as redirect:
+    with (
+        SilentReceiver() as silent,
+        HugeBodyReceiver() as huge,
+        Receiver() as canary,
+        Receiver() as healthy,
+        RedirectReceiver("http://127.0.0.1/") as redirect,
+    ):
         redirect.location = canary.url("/internal")  # an internal address that records any visit
         silent_channel = postback_to(silent.url, name="silent", timeout=TIMEOUT_S)
         huge_channel = postback_to(huge.url, name="huge", timeout=TIMEOUT_S)
@@ -55,15 +62,30 @@ def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(post
 
         figures = report(
             "Hostile receivers (silent, 100 MB body, redirect to internal)",
-            silent={"status": silent_d.status, "error": silent_d.last_error, "attempts": silent_d.attempt_count,
-                    "duration_ms": silent_attempt.duration_ms,
-                    "receiver_saw_hang_up_after_s": round(silent.client_closed_after[0], 2)},
-            huge={"status": huge_d.status, "stored_body_bytes": len(huge_attempt.response_body.encode()),
-                  "bytes_the_receiver_got_out": huge.bytes_sent, "duration_ms": huge_attempt.duration_ms},
-            redirect={"status": redirect_d.status, "response_status": redirect_d.last_response_status,
-                      "attempts": redirect_d.attempt_count, "internal_target_hits": len(canary.requests)},
-            healthy_status=healthy_d.status, seconds=round(time.monotonic() - started, 1),
-            lost=0 if healthy_d.status == DeliveryStatus.SUCCEEDED else 1, duplicates=0,
+            silent={
+                "status": silent_d.status,
+                "error": silent_d.last_error,
+                "attempts": silent_d.attempt_count,
+                "duration_ms": silent_attempt.duration_ms,
+                "receiver_saw_hang_up_after_s": round(silent.client_closed_after[0], 2),
+            },
+            huge={
+                "status": huge_d.status,
+                "stored_body_bytes": len(huge_attempt.response_body.encode()),
+                "bytes_the_receiver_got_out": huge.bytes_sent,
+                "duration_ms": huge_attempt.duration_ms,
+            },
+            redirect={
+                "status": redirect_d.status,
+                "response_status": redirect_d.last_response_status,
+                "attempts": redirect_d.attempt_count,
+                "internal_target_hits": len(canary.requests),
+                "recorded_status": redirect_attempt.response_status,
+            },
+            healthy_status=healthy_d.status,
+            seconds=round(time.monotonic() - started, 1),
+            lost=0 if healthy_d.status == DeliveryStatus.SUCCEEDED else 1,
+            duplicates=0,
         )
 
         assert silent_d.status == DeliveryStatus.FAILED and silent_d.last_error == ErrorKind.TIMEOUT, figures
@@ -77,6 +99,7 @@ def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(post
         assert not huge.completed and huge.bytes_sent < 16 * 1024 * 1024, figures
 
         assert redirect_d.status == DeliveryStatus.FAILED and redirect_d.last_response_status == 302, figures
+        assert redirect_attempt.response_status == 302, figures
         assert redirect_d.last_error == ErrorKind.HTTP_STATUS and redirect_d.attempt_count == 1, figures
         assert canary.requests == [], figures
         assert redirect.connections == 1, figures
@@ -97,8 +120,11 @@ def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_se
         emit_many(1)
 
         # Until the delivery ends, or a second connection shows it is being sent twice at once.
-        poll(lambda: _final(channel) or trickle.connections >= 2, timeout=75,
-             message="the trickling delivery ends (or is sent again)")
+        poll(
+            lambda: _final(channel) or trickle.connections >= 2,
+            timeout=75,
+            message="the trickling delivery ends (or is sent again)",
+        )
         # The receiver notices the hang-up at its next byte (within about a second).
         deadline = time.monotonic() + 10
         while not trickle.client_stayed and trickle.connections < 2 and time.monotonic() < deadline:
@@ -110,10 +136,15 @@ def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_se
     delivery = Delivery.objects.get(channel=channel)
     figures = report(
         "Receiver trickling its answer one byte every 0.5 s",
-        status=delivery.status, error=delivery.last_error, attempts=delivery.attempt_count,
-        connections=connections, connections_still_open=in_flight,
+        status=delivery.status,
+        error=delivery.last_error,
+        attempts=delivery.attempt_count,
+        connections=connections,
+        connections_still_open=in_flight,
         first_connection_held_s=None if first_stayed is None else round(first_stayed, 1),
-        timeout_s=TIMEOUT_S, duplicates=max(0, connections - 1), lost=0,
+        timeout_s=TIMEOUT_S,
+        duplicates=max(0, connections - 1),
+        lost=0,
     )
     # The lease never expired under a live attempt: one connection, not a second one beside it.
     assert connections == 1, figures
@@ -135,15 +166,24 @@ def test_a_dead_endpoint_does_not_hold_up_deliveries_to_a_healthy_one(postback_t
         cluster.start()
 
         emit_many(40, per_transaction=40)
-        poll(lambda: Delivery.objects.filter(channel=healthy_channel, status=DeliveryStatus.SUCCEEDED).count() == 40,
-             timeout=90, message="every healthy delivery succeeded")
+        poll(
+            lambda: Delivery.objects.filter(channel=healthy_channel, status=DeliveryStatus.SUCCEEDED).count() == 40,
+            timeout=90,
+            message="every healthy delivery succeeded",
+        )
         silent_final_then = Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.FAILED).count()
-        poll(lambda: Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.FAILED).count() == 40,
-             timeout=120, message="every silent delivery timed out")
+        poll(
+            lambda: Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.FAILED).count() == 40,
+            timeout=120,
+            message="every silent delivery timed out",
+        )
         figures = report(
             "Dead endpoint beside a healthy one (40 events each)",
-            healthy_succeeded=40, silent_timed_out_when_healthy_were_done=silent_final_then,
-            silent_connections=silent.connections, lost=0, duplicates=max(0, silent.connections - 40),
+            healthy_succeeded=40,
+            silent_timed_out_when_healthy_were_done=silent_final_then,
+            silent_connections=silent.connections,
+            lost=0,
+            duplicates=max(0, silent.connections - 40),
         )
         assert silent_final_then < 40, figures  # the healthy ones did not wait for the dead one
         assert silent.connections == 40, figures  # timeouts are not retried
@@ -154,8 +194,10 @@ def test_a_binary_answer_beside_a_healthy_receiver_is_recorded_once_and_nothing_
 ):
     """PostgreSQL cannot store NUL: an answer with one must not stop its batch from being saved,
     or every delivery in the batch would stay `sending` and be sent again after its lease."""
-    with Receiver(default=Reply(status=200, body=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")) as binary, \
-            Receiver() as healthy:
+    with (
+        Receiver(default=Reply(status=200, body=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")) as binary,
+        Receiver() as healthy,
+    ):
         postback_to(binary.url("/png"), name="binary")
         postback_to(healthy.url("/ok"), name="healthy")
         cluster = bind_queue(clusters(workers=2))
@@ -163,12 +205,17 @@ def test_a_binary_answer_beside_a_healthy_receiver_is_recorded_once_and_nothing_
         started = time.monotonic()
 
         emit_many(20, per_transaction=20)
-        poll(lambda: Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 40, timeout=60,
-             message="all 40 deliveries recorded as succeeded")
+        poll(
+            lambda: Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 40,
+            timeout=60,
+            message="all 40 deliveries recorded as succeeded",
+        )
         figures = report(
             "Binary answer with NUL bytes beside a healthy receiver (20 events each)",
-            binary_requests=len(binary.requests), healthy_requests=len(healthy.requests),
-            seconds=round(time.monotonic() - started, 1), lost=0,
+            binary_requests=len(binary.requests),
+            healthy_requests=len(healthy.requests),
+            seconds=round(time.monotonic() - started, 1),
+            lost=0,
             duplicates=len(binary.requests) + len(healthy.requests) - 40,
         )
         assert len(binary.requests) == 20 and len(healthy.requests) == 20, figures

@@ -31,30 +31,46 @@ def test_a_receiver_down_then_back_gets_everything_and_one_that_stays_down_ends_
 
         # Given every first attempt refused
         event_ids = emit_many(EVENTS, per_transaction=5)
-        poll(lambda: Attempt.objects.filter(delivery__channel=back_channel, error=ErrorKind.CONNECTION).count() >= EVENTS,
-             timeout=60, message="the first attempts were refused")
+        poll(
+            lambda: (
+                Attempt.objects.filter(delivery__channel=back_channel, error=ErrorKind.CONNECTION).count() >= EVENTS
+            ),
+            timeout=60,
+            message="the first attempts were refused",
+        )
         # When one receiver comes back on the same port
         comes_back.start_listening()
         back_at = time.monotonic()
 
         # Then it gets every event, by the retry schedule; the other ends failed after 4 attempts
-        poll(lambda: Delivery.objects.filter(channel=back_channel, status=DeliveryStatus.SUCCEEDED).count() == EVENTS,
-             timeout=150, message="every delivery to the receiver that came back succeeded")
+        poll(
+            lambda: Delivery.objects.filter(channel=back_channel, status=DeliveryStatus.SUCCEEDED).count() == EVENTS,
+            timeout=150,
+            message="every delivery to the receiver that came back succeeded",
+        )
         recovered_s = time.monotonic() - back_at
-        poll(lambda: Delivery.objects.filter(channel=down_channel, status=DeliveryStatus.FAILED).count() == EVENTS,
-             timeout=150, message="every delivery to the receiver that stayed down failed")
+        poll(
+            lambda: Delivery.objects.filter(channel=down_channel, status=DeliveryStatus.FAILED).count() == EVENTS,
+            timeout=150,
+            message="every delivery to the receiver that stayed down failed",
+        )
 
         received = comes_back.ids()
         lost = set(event_ids) - set(received)
         down = list(Delivery.objects.filter(channel=down_channel))
         figures = report(
             "Receiver down (connection refused) then back; another stays down",
-            events=EVENTS, lost=len(lost), duplicates=comes_back.duplicates(), overlapping=len(comes_back.overlaps),
+            events=EVENTS,
+            lost=len(lost),
+            duplicates=comes_back.duplicates(),
+            overlapping=len(comes_back.overlaps),
             recover_s=round(recovered_s, 1),
-            stays_down={"failed": sum(d.status == DeliveryStatus.FAILED for d in down),
-                        "attempts_each": sorted({d.attempt_count for d in down}),
-                        "last_error": sorted({d.last_error for d in down}),
-                        "reason": down[0].failure_reason},
+            stays_down={
+                "failed": sum(d.status == DeliveryStatus.FAILED for d in down),
+                "attempts_each": sorted({d.attempt_count for d in down}),
+                "last_error": sorted({d.last_error for d in down}),
+                "reason": down[0].failure_reason,
+            },
         )
         assert not lost, figures
         assert comes_back.duplicates() == 0 and not comes_back.overlaps, figures

@@ -59,8 +59,11 @@ def test_the_recording_receiver_sees_two_requests_for_one_id_in_flight_at_once()
 
     with RecordingReceiver(lambda r: Reply(200, delay=0.5)) as receiver:
         threads = [
-            threading.Thread(target=requests.post, args=(receiver.url,),
-                             kwargs={"json": {}, "headers": {"webhook-id": "same"}, "timeout": 5})
+            threading.Thread(
+                target=requests.post,
+                args=(receiver.url,),
+                kwargs={"json": {}, "headers": {"webhook-id": "same"}, "timeout": 5},
+            )
             for _ in range(2)
         ]
         for t in threads:

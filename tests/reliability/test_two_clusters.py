@@ -35,8 +35,11 @@ def test_two_clusters_on_one_database_never_have_two_attempts_of_one_delivery_in
         started = time.monotonic()
         event_ids = emit_many(EVENTS, per_transaction=5)
         total = Delivery.objects.count()
-        poll(lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == total, timeout=200,
-             message=f"all {total} delivered ({status_counts()})")
+        poll(
+            lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == total,
+            timeout=200,
+            message=f"all {total} delivered ({status_counts()})",
+        )
         elapsed = time.monotonic() - started
 
         # Then no webhook-id was ever received twice at once, and nothing was sent twice
@@ -44,12 +47,22 @@ def test_two_clusters_on_one_database_never_have_two_attempts_of_one_delivery_in
         received = receiver.ids("/a") + receiver.ids("/b")
         duplicates = sum(n - 1 for n in receiver.ids("/a").values()) + sum(n - 1 for n in receiver.ids("/b").values())
         lost = (set(event_ids) - set(receiver.ids("/a"))) | (set(event_ids) - set(receiver.ids("/b")))
-        peak = max((sum(1 for o in receiver.requests if o.arrived <= r.arrived < (o.answered or 1e18))
-                    for r in receiver.requests), default=0)
+        peak = max(
+            (
+                sum(1 for o in receiver.requests if o.arrived <= r.arrived < (o.answered or 1e18))
+                for r in receiver.requests
+            ),
+            default=0,
+        )
         figures = report(
             "Two clusters on one database",
-            events=EVENTS, deliveries=total, lost=len(lost), duplicates=duplicates, overlapping=len(overlaps),
-            peak_concurrent_requests=peak, seconds=round(elapsed, 1),
+            events=EVENTS,
+            deliveries=total,
+            lost=len(lost),
+            duplicates=duplicates,
+            overlapping=len(overlaps),
+            peak_concurrent_requests=peak,
+            seconds=round(elapsed, 1),
         )
         assert sum(received.values()) >= total
         assert not overlaps, figures

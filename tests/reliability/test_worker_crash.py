@@ -39,8 +39,11 @@ def test_sigkill_of_qcluster_mid_delivery_loses_nothing_and_restart_finishes_the
 
         # ... and started again
         cluster.start()
-        poll(lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS, timeout=200,
-             message=f"all {EVENTS} succeeded after the restart (now {status_counts()})")
+        poll(
+            lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS,
+            timeout=200,
+            message=f"all {EVENTS} succeeded after the restart (now {status_counts()})",
+        )
         recovered_s = time.monotonic() - killed_at
 
         # Then every event reached the receiver, and none was in flight twice at once
@@ -50,9 +53,14 @@ def test_sigkill_of_qcluster_mid_delivery_loses_nothing_and_restart_finishes_the
         overlaps = overlapping_ids(receiver.requests)
         figures = report(
             "SIGKILL of qcluster mid 1,000 deliveries, restart",
-            events=EVENTS, received_before_kill=received_at_kill, statuses_at_kill=at_kill,
-            requests_in_flight_at_kill=in_flight_at_kill, lost=len(lost), duplicates=duplicates,
-            overlapping=len(overlaps), recover_s=round(recovered_s, 1),
+            events=EVENTS,
+            received_before_kill=received_at_kill,
+            statuses_at_kill=at_kill,
+            requests_in_flight_at_kill=in_flight_at_kill,
+            lost=len(lost),
+            duplicates=duplicates,
+            overlapping=len(overlaps),
+            recover_s=round(recovered_s, 1),
         )
         assert not lost, figures
         assert not overlaps, figures

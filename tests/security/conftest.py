@@ -36,8 +36,9 @@ def make_user(role: str):
         return None
     if role == "superuser":
         return User.objects.create_superuser(username="root", email="root@example.com", password=PASSWORD)
-    user = User.objects.create_user(username=role, email=f"{role}@example.com", password=PASSWORD,
-                                    is_staff=role in ("viewer", "retrier"))
+    user = User.objects.create_user(
+        username=role, email=f"{role}@example.com", password=PASSWORD, is_staff=role in ("viewer", "retrier")
+    )
     _grant(user, {"no_perms": [], "viewer": VIEW_PERMS, "retrier": RETRY_PERMS}[role])
     return user
 
@@ -65,19 +66,36 @@ def world(db, settings):
     event_type = EventType.objects.get(key="order.completed")
     event_type.enabled = True
     event_type.save(update_fields=["enabled"])
-    channel = Channel.objects.create(name="shop hook", kind=ChannelKind.POSTBACK, url="http://127.0.0.1:9/hook", timeout=2)
+    channel = Channel.objects.create(
+        name="shop hook", kind=ChannelKind.POSTBACK, url="http://127.0.0.1:9/hook", timeout=2
+    )
     subscription = Subscription.objects.create(event_type=event_type, channel=channel)
     now = timezone.now()
-    event = Event.objects.create(type=event_type, source="shop", occurred_at=now, payload=event_type.example_payload,
-                                 order_ref="A-1001")
+    event = Event.objects.create(
+        type=event_type, source="shop", occurred_at=now, payload=event_type.example_payload, order_ref="A-1001"
+    )
     Order.objects.create(ref="A-1001", first_event_at=now, last_event_at=now)
     delivery = Delivery.objects.create(
-        event=event, subscription=subscription, channel=channel, event_type=event_type, source="shop",
-        status=DeliveryStatus.FAILED, attempt_count=1, automatic_attempts=1, last_error=ErrorKind.HTTP_STATUS,
-        last_response_status=410, failure_reason="HTTP 410", completed_at=now,
+        event=event,
+        subscription=subscription,
+        channel=channel,
+        event_type=event_type,
+        source="shop",
+        status=DeliveryStatus.FAILED,
+        attempt_count=1,
+        automatic_attempts=1,
+        last_error=ErrorKind.HTTP_STATUS,
+        last_response_status=410,
+        failure_reason="HTTP 410",
+        completed_at=now,
     )
     attempt = Attempt.objects.create(
-        delivery=delivery, number=1, started_at=now, request_url=channel.url, response_status=410,
-        error=ErrorKind.HTTP_STATUS, request_body="{}",
+        delivery=delivery,
+        number=1,
+        started_at=now,
+        request_url=channel.url,
+        response_status=410,
+        error=ErrorKind.HTTP_STATUS,
+        request_body="{}",
     )
     return World(event_type, channel, subscription, event, delivery, attempt)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable
 
 _real_getaddrinfo = socket.getaddrinfo
 

@@ -24,8 +24,11 @@ PAGES = [
     ("system notifications", "/admin/events/eventtype/", ["events.view_eventtype"]),
     ("event type page", "/admin/events/eventtype/{event_type}/change/", ["events.view_eventtype"]),
     ("attach form", "/admin/events/eventtype/refund.applied/attach/", ["channels.add_subscription"]),
-    ("edit subscription form", "/admin/events/eventtype/{event_type}/subscriptions/{subscription}/edit/",
-     ["channels.change_subscription"]),
+    (
+        "edit subscription form",
+        "/admin/events/eventtype/{event_type}/subscriptions/{subscription}/edit/",
+        ["channels.change_subscription"],
+    ),
     ("events", "/admin/events/event/", ["events.view_event"]),
     ("event page", "/admin/events/event/{event}/change/", ["events.view_event"]),
     ("orders", "/admin/events/order/", ["events.view_order"]),
@@ -42,26 +45,60 @@ PAGES = [
 
 # (name, path template, form data, permissions needed)
 POSTS = [
-    ("toggle event type", "/admin/events/eventtype/{event_type}/toggle/", {"enabled": "off"}, ["events.change_eventtype"]),
-    ("attach channel", "/admin/events/eventtype/refund.applied/attach/",
-     {"channel": "{channel}", "sources": ["shop"]}, ["channels.add_subscription"]),
-    ("edit subscription", "/admin/events/eventtype/{event_type}/subscriptions/{subscription}/edit/",
-     {"sources": ["admin"], "active": "on"}, ["channels.change_subscription"]),
-    ("delete subscription", "/admin/events/eventtype/{event_type}/subscriptions/{subscription}/delete/", {},
-     ["channels.delete_subscription"]),
+    (
+        "toggle event type",
+        "/admin/events/eventtype/{event_type}/toggle/",
+        {"enabled": "off"},
+        ["events.change_eventtype"],
+    ),
+    (
+        "attach channel",
+        "/admin/events/eventtype/refund.applied/attach/",
+        {"channel": "{channel}", "sources": ["shop"]},
+        ["channels.add_subscription"],
+    ),
+    (
+        "edit subscription",
+        "/admin/events/eventtype/{event_type}/subscriptions/{subscription}/edit/",
+        {"sources": ["admin"], "active": "on"},
+        ["channels.change_subscription"],
+    ),
+    (
+        "delete subscription",
+        "/admin/events/eventtype/{event_type}/subscriptions/{subscription}/delete/",
+        {},
+        ["channels.delete_subscription"],
+    ),
     ("retry failed of order", "/admin/events/order/{order}/retry-failed/", {}, ["deliveries.retry_delivery"]),
     ("send test event", "/admin/channels/channel/{channel}/send-test/", {}, ["channels.send_test_event"]),
     ("reveal secret", "/admin/channels/channel/{channel}/reveal-secret/", {}, ["channels.reveal_secret"]),
     ("rotate secret", "/admin/channels/channel/{channel}/rotate-secret/", {}, ["channels.rotate_secret"]),
     ("retry one delivery", "/admin/deliveries/delivery/{delivery}/retry/", {}, ["deliveries.retry_delivery"]),
-    ("retry selected (action)", "/admin/deliveries/delivery/",
-     {"action": "retry_selected", "_selected_action": ["{delivery}"]}, ["deliveries.retry_delivery"]),
-    ("add channel", "/admin/channels/channel/add/?kind=postback",
-     {"name": "new", "kind": "postback", "url": "http://127.0.0.1:9/new", "timeout": "5", "headers": "{}",
-      "active": "on"}, ["channels.add_channel"]),
-    ("change channel", "/admin/channels/channel/{channel}/change/",
-     {"name": "renamed", "url": "http://127.0.0.1:9/renamed", "timeout": "5", "headers": "{}", "active": "on"},
-     ["channels.change_channel"]),
+    (
+        "retry selected (action)",
+        "/admin/deliveries/delivery/",
+        {"action": "retry_selected", "_selected_action": ["{delivery}"]},
+        ["deliveries.retry_delivery"],
+    ),
+    (
+        "add channel",
+        "/admin/channels/channel/add/?kind=postback",
+        {
+            "name": "new",
+            "kind": "postback",
+            "url": "http://127.0.0.1:9/new",
+            "timeout": "5",
+            "headers": "{}",
+            "active": "on",
+        },
+        ["channels.add_channel"],
+    ),
+    (
+        "change channel",
+        "/admin/channels/channel/{channel}/change/",
+        {"name": "renamed", "url": "http://127.0.0.1:9/renamed", "timeout": "5", "headers": "{}", "active": "on"},
+        ["channels.change_channel"],
+    ),
     ("delete channel", "/admin/channels/channel/{spare_channel}/delete/", {"post": "yes"}, ["channels.delete_channel"]),
 ]
 
@@ -73,9 +110,15 @@ def _ids(world):
     # A channel with no history to delete: the delivery log is read-only, so a channel with
     # deliveries cannot be deleted from the admin by anyone (Django's cascade check).
     spare = Channel.objects.get_or_create(name="spare", kind="postback", url="http://127.0.0.1:9/spare")[0]
-    return {"event_type": world.event_type.pk, "channel": world.channel.pk, "subscription": world.subscription.pk,
-            "event": world.event.pk, "delivery": world.delivery.pk, "order": Order.objects.get(ref="A-1001").pk,
-            "spare_channel": spare.pk}
+    return {
+        "event_type": world.event_type.pk,
+        "channel": world.channel.pk,
+        "subscription": world.subscription.pk,
+        "event": world.event.pk,
+        "delivery": world.delivery.pk,
+        "order": Order.objects.get(ref="A-1001").pk,
+        "spare_channel": spare.pk,
+    }
 
 
 def _fill(value, ids):
@@ -122,7 +165,9 @@ def test_every_admin_page_answers_each_role_by_its_permissions(world, role, name
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name,path,data,needed", POSTS, ids=[p[0] for p in POSTS])
-def test_every_admin_action_is_refused_without_its_permission_and_changes_nothing(world, role, name, path, data, needed):
+def test_every_admin_action_is_refused_without_its_permission_and_changes_nothing(
+    world, role, name, path, data, needed
+):
     ids = _ids(world)
     browser = _browser(role)
     before = _snapshot(world)

@@ -27,8 +27,16 @@ from tests.support.receiver import Receiver, Reply
 pytestmark = pytest.mark.django_db
 
 MAX_PAGES = 400
-SKIP = ("/admin/logout/", "/admin/password_change/", "/admin/r/", "/admin/jsi18n/", "/admin/autocomplete/",
-        "/admin/auth/", "/admin/django_q/", "/admin/authtoken/")
+SKIP = (
+    "/admin/logout/",
+    "/admin/password_change/",
+    "/admin/r/",
+    "/admin/jsi18n/",
+    "/admin/autocomplete/",
+    "/admin/auth/",
+    "/admin/django_q/",
+    "/admin/authtoken/",
+)
 RAW = re.compile(r"<script>xss\(\d+\)|<img src=x onerror=xss\(\d+\)>")
 HREF_JS = re.compile(r"""href\s*=\s*["']?\s*javascript:""", re.IGNORECASE)
 
@@ -38,8 +46,15 @@ def xss(n: int) -> str:
 
 
 FIELDS = {
-    1: "channel name", 2: "custom header value", 3: "payload key", 4: "payload value", 5: "order reference",
-    6: "response body", 7: "response header", 8: "email channel name", 9: "event type description",
+    1: "channel name",
+    2: "custom header value",
+    3: "payload key",
+    4: "payload value",
+    5: "order reference",
+    6: "response body",
+    7: "response header",
+    8: "email channel name",
+    9: "event type description",
     10: "search term",
 }
 
@@ -47,8 +62,9 @@ FIELDS = {
 @pytest.fixture
 def hostile_world(db, settings):
     with Receiver(default=Reply(status=410, body=xss(6).encode(), headers={"X-Evil": xss(7)})) as receiver:
-        channel = Channel.objects.create(name=xss(1), kind=ChannelKind.POSTBACK, url=receiver.url("/hook"),
-                                         headers={"X-Note": xss(2)}, timeout=5)
+        channel = Channel.objects.create(
+            name=xss(1), kind=ChannelKind.POSTBACK, url=receiver.url("/hook"), headers={"X-Note": xss(2)}, timeout=5
+        )
         subscribe(channel, "order.completed")
         email = Channel.objects.create(name=xss(8), kind=ChannelKind.EMAIL, email_to="ops@example.com")
         subscribe(email, "contact.created")
@@ -109,16 +125,19 @@ def test_markup_in_every_displayed_field_is_escaped_on_every_admin_page(hostile_
             queue.append(url + "?q=" + xss(10).replace("&", "%26").replace("#", "%23"))
 
     # POST pages that render what they are given: the test send's message, reveal and rotate pages.
-    for path in (f"/admin/channels/channel/{hostile_world.pk}/send-test/",
-                 f"/admin/channels/channel/{hostile_world.pk}/reveal-secret/"):
+    for path in (
+        f"/admin/channels/channel/{hostile_world.pk}/send-test/",
+        f"/admin/channels/channel/{hostile_world.pk}/reveal-secret/",
+    ):
         response = browser.post(path, follow=True)
         html = response.content.decode(errors="replace")
         assert response.status_code == 200, path
         problems += [(path, m) for m in RAW.findall(html)]
         shown |= {int(n) for n in re.findall(r"&lt;script&gt;xss\((\d+)\)", html)}
 
-    print(f"XSS crawl: {len(seen)} admin pages, markup shown escaped for: "
-          + ", ".join(FIELDS[n] for n in sorted(shown)))
+    print(
+        f"XSS crawl: {len(seen)} admin pages, markup shown escaped for: " + ", ".join(FIELDS[n] for n in sorted(shown))
+    )
     assert not problems, problems[:20]
     assert len(seen) >= 20, f"the crawler reached only {len(seen)} pages: {sorted(seen)}"
     # The markup was really displayed (escaped) for the fields staff look at most.

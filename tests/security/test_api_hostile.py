@@ -3,7 +3,9 @@
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -80,8 +82,15 @@ def test_strings_the_database_cannot_store_are_refused_with_400(api, payload_jso
 
 @pytest.mark.parametrize(
     "field,value",
-    [("type", "\ud800"), ("type", "a\x00b"), ("source", "\ud800"), ("order_ref", "\udfff"),
-     ("order_ref", "a\x00b"), ("id", "\ud800"), ("occurred_at", "\x00")],
+    [
+        ("type", "\ud800"),
+        ("type", "a\x00b"),
+        ("source", "\ud800"),
+        ("order_ref", "\udfff"),
+        ("order_ref", "a\x00b"),
+        ("id", "\ud800"),
+        ("occurred_at", "\x00"),
+    ],
 )
 def test_unstorable_strings_in_envelope_fields_are_refused_with_400(api, field, value):
     body = {"type": "contact.created", "source": "shop", "payload": {}, field: value}
@@ -97,13 +106,16 @@ def test_a_body_of_10_mb_is_refused_with_413_without_being_stored(api):
 
 def test_a_payload_over_the_limit_inside_a_small_enough_body_is_refused_with_413(api, settings):
     settings.WEBHOOKS_MAX_PAYLOAD_BYTES = 1000
-    response = api.post(INGEST, {"type": "contact.created", "source": "shop", "payload": {"blob": "x" * 2000}},
-                        format="json")
+    response = api.post(
+        INGEST, {"type": "contact.created", "source": "shop", "payload": {"blob": "x" * 2000}}, format="json"
+    )
     _assert_refused(response, 413)
     assert "payload" in response.json()
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
 def test_a_body_that_is_not_json_is_refused_with_415(api, content_type):
     _assert_refused(_post_raw(api, b"type=contact.created&source=shop", content_type=content_type), 415)
 
@@ -158,6 +170,7 @@ def test_fuzzed_raw_bytes_to_ingest_never_cause_a_500(api, body):
 
 # --- header injection and unknown ids (SPEC section 6) ---------------------------
 
+
 @pytest.mark.parametrize(
     "field,value",
     [
@@ -175,8 +188,21 @@ def test_fuzzed_raw_bytes_to_ingest_never_cause_a_500(api, body):
         ("timeout", 31),
         ("timeout", 0),
     ],
-    ids=["crlf-value", "lf-value", "nul-value", "crlf-name", "lf-name", "reserved-signature", "reserved-host",
-         "not-object", "crlf-url", "space-url", "js-url", "timeout-high", "timeout-zero"],
+    ids=[
+        "crlf-value",
+        "lf-value",
+        "nul-value",
+        "crlf-name",
+        "lf-name",
+        "reserved-signature",
+        "reserved-host",
+        "not-object",
+        "crlf-url",
+        "space-url",
+        "js-url",
+        "timeout-high",
+        "timeout-zero",
+    ],
 )
 def test_a_channel_with_injected_headers_or_a_bad_url_is_refused_on_that_field(api, field, value):
     from channels.models import Channel
@@ -192,10 +218,19 @@ def test_a_channel_with_injected_headers_or_a_bad_url_is_refused_on_that_field(a
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/channels/999999/", "/api/v1/channels/abc/", "/api/v1/channels/-1/", "/api/v1/subscriptions/99999999999999999999/",
-     "/api/v1/events/00000000-0000-0000-0000-000000000000/", "/api/v1/events/not-a-uuid/", "/api/v1/deliveries/0/",
-     "/api/v1/deliveries/999999/retry/", "/api/v1/event-types/no.such.type/", "/api/v1/event-types/%3Cscript%3E/",
-     "/api/v1/nothing-here/"],
+    [
+        "/api/v1/channels/999999/",
+        "/api/v1/channels/abc/",
+        "/api/v1/channels/-1/",
+        "/api/v1/subscriptions/99999999999999999999/",
+        "/api/v1/events/00000000-0000-0000-0000-000000000000/",
+        "/api/v1/events/not-a-uuid/",
+        "/api/v1/deliveries/0/",
+        "/api/v1/deliveries/999999/retry/",
+        "/api/v1/event-types/no.such.type/",
+        "/api/v1/event-types/%3Cscript%3E/",
+        "/api/v1/nothing-here/",
+    ],
 )
 def test_unknown_or_malformed_ids_answer_a_json_404(api, path):
     method = "post" if path.endswith("/retry/") else "get"

@@ -10,7 +10,9 @@ import uuid
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from events.exceptions import EventConflict, PayloadTooLarge
 from events.models import Event, EventType, Order
@@ -115,7 +117,9 @@ def test_a_payload_that_is_not_storable_json_is_refused_on_the_payload_field(ena
     assert "payload" in result.message_dict
 
 
-@pytest.mark.parametrize("payload", [[], "text", 42, None, [{"a": 1}]], ids=["list", "str", "int", "none", "list-of-obj"])
+@pytest.mark.parametrize(
+    "payload", [[], "text", 42, None, [{"a": 1}]], ids=["list", "str", "int", "none", "list-of-obj"]
+)
 def test_a_payload_that_is_not_an_object_is_refused(enabled_type, payload):
     outcome, result = _emit_outcome(enabled_type, source="shop", payload=payload)
     assert outcome == "refused"

@@ -45,8 +45,10 @@ def test_a_binary_answer_with_nul_bytes_is_recorded_and_does_not_sink_the_batch(
     from tests.support.factories import subscribe
     from tests.support.receiver import Receiver, Reply
 
-    with Receiver(default=Reply(status=200, body=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00binary")) as binary, \
-            Receiver() as healthy:
+    with (
+        Receiver(default=Reply(status=200, body=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00binary")) as binary,
+        Receiver() as healthy,
+    ):
         subscribe(postback_channel(binary.url("/png"), name="binary"), "contact.created")
         subscribe(postback_channel(healthy.url("/ok"), name="healthy"), "contact.created")
         for i in range(5):

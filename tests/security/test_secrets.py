@@ -64,8 +64,14 @@ def test_the_api_shows_a_secret_only_when_it_is_created_or_rotated(api, receiver
     second = rotated.json()["secret"]
     assert second != first and Channel.objects.get(pk=channel_id).secret == second
 
-    for path in ["/api/v1/channels/", f"/api/v1/channels/{channel_id}/", f"/api/v1/channels/?name={'hook'}",
-                 "/api/v1/subscriptions/", "/api/v1/deliveries/", "/api/v1/events/"]:
+    for path in [
+        "/api/v1/channels/",
+        f"/api/v1/channels/{channel_id}/",
+        f"/api/v1/channels/?name={'hook'}",
+        "/api/v1/subscriptions/",
+        "/api/v1/deliveries/",
+        "/api/v1/events/",
+    ]:
         body = api.get(path).content.decode()
         assert not _leaks(first, body) and not _leaks(second, body), path
     patched = api.patch(f"/api/v1/channels/{channel_id}/", {"name": "renamed"}, format="json").content.decode()
@@ -76,8 +82,12 @@ def test_attempt_records_and_the_api_delivery_detail_hold_no_secret_yet_the_post
     api, receiver, caplog
 ):
     caplog.set_level(logging.DEBUG)
-    channel = Channel.objects.create(name="hook", kind="postback", url=receiver.url(),
-                                     headers={"Authorization": "Bearer custom-credential-123", "X-Plain": "visible"})
+    channel = Channel.objects.create(
+        name="hook",
+        kind="postback",
+        url=receiver.url(),
+        headers={"Authorization": "Bearer custom-credential-123", "X-Plain": "visible"},
+    )
     secret = channel.secret
     subscribe(channel, "contact.created")
     event = emit("contact.created", source="shop", payload={"contact": {"id": "C-1"}})

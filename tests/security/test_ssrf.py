@@ -155,10 +155,17 @@ def test_the_production_default_forbids_private_targets():
     env = clean_env()
     env.pop("WEBHOOKS_ALLOW_PRIVATE_TARGETS", None)
     out = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-         "print(settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS)"],
-        cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "webhooks_project.settings"},
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS)",
+        ],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "webhooks_project.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False"

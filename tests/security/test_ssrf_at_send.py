@@ -122,8 +122,16 @@ def test_the_host_header_keeps_the_name_when_connecting_to_the_vetted_address(mo
     assert receiver.requests[0].headers["host"] == f"stable.rebind.test:{receiver.port}"
 
 
-@pytest.mark.parametrize("url", ["http://127.1:{port}/x", "http://2130706433:{port}/x", "http://[::ffff:127.0.0.1]:{port}/x",
-                                 "http://0x7f000001:{port}/x", "http://localhost:{port}/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.1:{port}/x",
+        "http://2130706433:{port}/x",
+        "http://[::ffff:127.0.0.1]:{port}/x",
+        "http://0x7f000001:{port}/x",
+        "http://localhost:{port}/x",
+    ],
+)
 def test_a_channel_saved_while_private_targets_were_allowed_is_refused_at_send_once_they_are_not(
     settings, internal_service, monkeypatch, url
 ):

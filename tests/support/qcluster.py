@@ -78,7 +78,7 @@ class QCluster:
             Conf.PREFIX, Conf.CLUSTER_NAME = self._saved_conf
             self._saved_conf = None
 
-    def start(self) -> "QCluster":
+    def start(self) -> QCluster:
         # The sweeper schedule may have been flushed away by an earlier transactional test.
         from deliveries.schedules import register_schedules
 
@@ -121,7 +121,7 @@ class QCluster:
     def log(self) -> str:
         return Path(self._log.name).read_text(errors="replace")
 
-    def __enter__(self) -> "QCluster":
+    def __enter__(self) -> QCluster:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -11,9 +11,9 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 
 def wait_until(predicate: Callable[[], object], *, timeout: float, interval: float = 0.05, message: str = ""):
@@ -136,7 +136,7 @@ class Receiver:
         with self._lock:
             return Counter(r.webhook_id for r in self.requests if path is None or r.path.split("?", 1)[0] == path)
 
-    def start(self) -> "Receiver":
+    def start(self) -> Receiver:
         self._thread.start()
         return self
 
@@ -144,7 +144,7 @@ class Receiver:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "Receiver":
+    def __enter__(self) -> Receiver:
         return self.start()
 
     def __exit__(self, *exc) -> None:

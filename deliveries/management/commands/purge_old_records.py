@@ -10,9 +10,13 @@ class Command(BaseCommand):
     help = "Purge events and delivery attempts older than WEBHOOKS_RETENTION_DAYS (in batches)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=None, help="Keep this many days (default: WEBHOOKS_RETENTION_DAYS).")
+        parser.add_argument(
+            "--days", type=int, default=None, help="Keep this many days (default: WEBHOOKS_RETENTION_DAYS)."
+        )
         parser.add_argument("--batch-size", type=int, default=1000)
-        parser.add_argument("--max-seconds", type=float, default=3600.0, help="Stop after this long; run again to continue.")
+        parser.add_argument(
+            "--max-seconds", type=float, default=3600.0, help="Stop after this long; run again to continue."
+        )
 
     def handle(self, *args, days, batch_size, max_seconds, **options):
         days = days or settings.WEBHOOKS_RETENTION_DAYS

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from deliveries.models import Delivery, DeliveryStatus
-from events.models import Event, Order
+from events.models import Order
 
 BENCH_USERNAME = "admin-page-timer"
 
@@ -32,7 +32,9 @@ class Command(BaseCommand):
     help = "Time the staff pages (median of --repeats runs) and count their queries."
 
     def add_arguments(self, parser):
-        parser.add_argument("--seed", type=int, default=0, help="Seed this many deliveries first (empty database only).")
+        parser.add_argument(
+            "--seed", type=int, default=0, help="Seed this many deliveries first (empty database only)."
+        )
         parser.add_argument("--repeats", type=int, default=5)
 
     def handle(self, *args, seed, repeats, **options):

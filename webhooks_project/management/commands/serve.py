@@ -24,11 +24,19 @@ class Command(BaseCommand):
         procs = {
             "web": subprocess.Popen(
                 [*manage, "runserver", addrport, "--noreload"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, bufsize=1,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=env,
+                text=True,
+                bufsize=1,
             ),
             "worker": subprocess.Popen(
                 [*manage, "qcluster"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True, bufsize=1,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=env,
+                text=True,
+                bufsize=1,
             ),
         }
         lock = threading.Lock()
