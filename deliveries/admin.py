@@ -17,10 +17,10 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt
 from events.models import Source
 from events.selectors_admin import order_ids_by_ref
-from webhooks_project.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 
 # "Retry selected" looks at no more than this many rows in one go.
 RETRY_BATCH_LIMIT = 500

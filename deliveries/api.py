@@ -5,12 +5,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from common.api.errors import Conflict, ErrorResponseSerializer
+from common.api.pagination import NewestFirstCursorPages
 from deliveries.exceptions import RetryRefused
 from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery
 from deliveries.serializers import DeliveryDetailSerializer, DeliverySerializer
 from deliveries.services import request_manual_retry
-from webhooks_project.api_common import Conflict, ErrorResponseSerializer, NewestFirstCursorPages
 
 
 @extend_schema_view(

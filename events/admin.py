@@ -29,6 +29,7 @@ from django.utils.http import urlencode
 
 from channels.models import Channel, ChannelKind, Subscription
 from channels.services import attach_channel, set_event_type_enabled, update_subscription
+from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 from events.models import Event, EventType, Order, Source
 from events.selectors_admin import (
     catalogue_by_category,
@@ -37,7 +38,6 @@ from events.selectors_admin import (
     order_timeline,
     subscriptions_of,
 )
-from webhooks_project.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 
 
 def _add_errors(form: forms.Form, error: ValidationError) -> None:

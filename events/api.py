@@ -12,6 +12,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from channels.services import set_event_type_enabled
+from common.api.pagination import NewestFirstCursorPages
 from deliveries.models import Delivery
 from events.filters import EventFilter, EventTypeFilter
 from events.models import Event, EventType
@@ -23,7 +24,6 @@ from events.serializers import (
     EventTypeUpdateSerializer,
 )
 from events.services import emit_event
-from webhooks_project.api_common import NewestFirstCursorPages
 
 
 @extend_schema_view(

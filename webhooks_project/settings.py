@@ -188,16 +188,16 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["webhooks_project.api_common.ModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["common.api.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "webhooks_project.api_common.PageNumberPages",
-    "DEFAULT_PARSER_CLASSES": ["webhooks_project.api_common.LimitedJSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "common.api.pagination.PageNumberPages",
+    "DEFAULT_PARSER_CLASSES": ["common.api.parsing.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["webhooks_project.api_common.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["common.api.throttling.TokenRateThrottle"],
     # Per token (per user); API_THROTTLE_RATE="" switches throttling off.
     "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/min") or None},
-    "EXCEPTION_HANDLER": "webhooks_project.api_common.api_exception_handler",
+    "EXCEPTION_HANDLER": "webhooks_project.api.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -229,6 +229,6 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "webhooks_project.api_common.add_error_responses",
+        "common.api.schema.add_error_responses",
     ],
 }

@@ -7,6 +7,6 @@ admin.site.index_title = "Postback notifications"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("webhooks_project.api_urls")),
+    path("api/", include("webhooks_project.api.urls")),
     path("demo/", include("deliveries.demo_urls")),
 ]

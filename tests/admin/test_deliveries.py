@@ -7,8 +7,8 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from common.admin import EstimatedCountPaginator
 from deliveries.models import Delivery, DeliveryStatus
-from webhooks_project.admin import EstimatedCountPaginator
 
 pytestmark = pytest.mark.django_db
 

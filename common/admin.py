@@ -1,12 +1,18 @@
-"""Admin helpers shared by the staff pages: a paginator that never counts a big table.
+"""Admin helpers shared by the staff pages: a paginator that never counts a big table,
+the read-only mixin of the log admins, and small pieces of form and redirect handling.
 
 The dashboard itself is rendered on the admin index by the ``delivery_dashboard``
 template tag (``deliveries/templatetags``), so the default admin site stays in use.
 """
 
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 
 # Up to this many rows a filtered changelist shows an exact count; beyond it an estimate.
 EXACT_COUNT_CAP = 10_000
@@ -25,8 +31,6 @@ def estimated_row_count(queryset) -> int | None:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):  # psycopg returns json as text with some settings
-        import json
-
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
 
@@ -66,3 +70,21 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def add_form_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form, by field where the form has that field."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def safe_next_url(request, next_url: str) -> str | None:
+    """``next_url`` when it points back at this site (a ``next`` parameter is user input), else None."""
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return None
