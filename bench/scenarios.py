@@ -86,8 +86,9 @@ def postback_channel(*, name: str, url: str, timeout: int | None = None):
 
 
 def subscribe(*, key: str, channel):
-    from channels.services import attach_channel, set_event_type_enabled
+    from channels.services import attach_channel
     from events.models import EventType
+    from events.services import set_event_type_enabled
 
     event_type = EventType.objects.get(key=key)
     if not event_type.enabled:
@@ -616,8 +617,8 @@ def create_pending(*, first: int, count: int, subscription) -> None:
     from django.db import transaction
     from django.utils import timezone
 
+    from deliveries.engine.kick import queue_dispatch
     from deliveries.models import Delivery, DeliveryStatus
-    from deliveries.services import queue_dispatch
     from events.models import Event
 
     now = timezone.now()

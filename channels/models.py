@@ -1,30 +1,18 @@
-import base64
-import secrets
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from channels.kinds import ChannelKind
+from channels.secrets import SECRET_PREFIX, generate_secret
+from channels.validation import validate_channel, validate_subscription
 from events.models import EventType, Source
 
-SECRET_PREFIX = "whsec_"
 MAX_TIMEOUT_S = 30  # hard upper bound (seed 004); WEBHOOKS_TIMEOUT_S may lower it
-
-
-def generate_secret() -> str:
-    """A Standard Webhooks signing secret: ``whsec_`` + base64 of 24 random bytes."""
-    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def default_timeout() -> int:
     return settings.WEBHOOKS_TIMEOUT_S
-
-
-class ChannelKind(models.TextChoices):
-    POSTBACK = "postback", "Postback (signed HTTP POST)"
-    EMAIL = "email", "Email"
-    SLACK = "slack", "Slack incoming webhook"
 
 
 class Channel(models.Model):
@@ -78,13 +66,13 @@ class Channel(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        # The one place a new postback channel gets its secret, however it is made (the
+        # create service, the admin's form, a fixture); rotation replaces it (channels.services).
         if self.kind == ChannelKind.POSTBACK and not self.secret:
             self.secret = generate_secret()
         super().save(*args, **kwargs)
 
     def clean(self):
-        from channels.validation import validate_channel
-
         validate_channel(self)
 
     @property
@@ -132,6 +120,4 @@ class Subscription(models.Model):
         return f"source_{Source(source).value}"
 
     def clean(self):
-        from channels.validation import validate_subscription
-
         validate_subscription(self)

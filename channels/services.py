@@ -1,33 +1,106 @@
-"""Writes on channels, subscriptions and the event catalogue's toggle.
+"""Writes on channels and subscriptions: create, change, delete, rotate the secret; attach, edit, detach.
 
-Called by the admin and the API; they check the user's permissions first.
+The admin and the API both call these, with the request's user: each service checks that
+user's permission (``common.permissions``), so both refuse the same things with the same
+words. ``user=None`` is the platform's own code. Invalid input raises ``ValidationError``
+keyed by field.
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from channels.models import Channel, ChannelKind, Subscription, generate_secret
+from channels.exceptions import ChannelInUse
+from channels.kinds import ChannelKind
+from channels.models import Channel, Subscription
+from channels.secrets import generate_secret
 from channels.validation import validate_sources
-from events.models import Availability, EventType
+from common.permissions import require_permission
+from events.models import EventType
 
 SECRET_ROTATION_GRACE = timedelta(hours=24)
+# The permission each action needs; the admin's pages and the API ask for the same ones.
+CREATE_PERMISSION = "channels.add_channel"
+CHANGE_PERMISSION = "channels.change_channel"
+DELETE_PERMISSION = "channels.delete_channel"
+ROTATE_PERMISSION = "channels.rotate_secret"
+ATTACH_PERMISSION = "channels.add_subscription"
+EDIT_ATTACHMENT_PERMISSION = "channels.change_subscription"
+DETACH_PERMISSION = "channels.delete_subscription"
+# What a channel's create and change may set (the secret has its own service).
+CHANNEL_FIELDS = ("name", "kind", "url", "email_to", "headers", "timeout", "active")
+CHANNEL_IN_USE = (
+    "This channel has deliveries in the log, so it cannot be deleted. Deactivate it instead "
+    "(untick “Active”, or set active: false over the API) to stop sending to it; its deliveries "
+    "are purged after the retention period."
+)
 
 
-def signing_secrets(channel: Channel, *, now=None) -> list[str]:
-    """The secrets a postback is signed with: the current one, and the previous one during its grace period."""
-    now = now or timezone.now()
-    secrets = [channel.secret]
-    if channel.previous_secret and channel.previous_secret_expires_at and channel.previous_secret_expires_at > now:
-        secrets.append(channel.previous_secret)
-    return secrets
+# --- Channels ----------------------------------------------------------------------
+
+
+def create_channel(
+    *,
+    name: str,
+    kind: str = ChannelKind.POSTBACK,
+    url: str = "",
+    email_to: str = "",
+    headers: dict | None = None,
+    timeout: int | None = None,
+    active: bool = True,
+    user=None,
+) -> Channel:
+    """A new channel; a postback channel gets its signing secret when saved (``Channel.save``)."""
+    require_permission(user, CREATE_PERMISSION, "You do not have permission to create channels.")
+    channel = Channel(
+        name=name, kind=kind, url=url, email_to=email_to, headers={} if headers is None else headers, active=active
+    )
+    if timeout is not None:
+        channel.timeout = timeout
+    channel.full_clean(exclude=["secret"])  # not made yet: save() makes it
+    channel.save()
+    return channel
+
+
+def update_channel(*, channel: Channel, changes: Mapping[str, Any], user=None) -> Channel:
+    """Change the given fields of ``channel`` (any of ``CHANNEL_FIELDS`` but ``kind``, fixed once created)."""
+    require_permission(user, CHANGE_PERMISSION, "You do not have permission to change channels.")
+    unknown = set(changes) - set(CHANNEL_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a field a channel's change may set: {', '.join(sorted(unknown))}")
+    if "kind" in changes and changes["kind"] != channel.kind:
+        raise ValidationError({"kind": ["The kind of a channel cannot be changed; create a new channel."]})
+    for field, value in changes.items():
+        setattr(channel, field, value)
+    channel.full_clean()
+    # Only the fields sent: a concurrent rotation's secret columns are left alone.
+    channel.save(update_fields=[*changes.keys(), "updated_at"])
+    return channel
+
+
+def delete_refusal(*, channel: Channel) -> str | None:
+    """Why ``channel`` may not be deleted (it has deliveries: deleting would erase its log), or None."""
+    # Through the reverse relation the deliveries app defines; no import of it needed here.
+    return CHANNEL_IN_USE if channel.deliveries.exists() else None
+
+
+def delete_channel(*, channel: Channel, user=None) -> None:
+    """Delete a channel that has no deliveries, with its subscriptions; raise ``ChannelInUse`` otherwise."""
+    require_permission(user, DELETE_PERMISSION, "You do not have permission to delete channels.")
+    refusal = delete_refusal(channel=channel)
+    if refusal:
+        raise ChannelInUse(refusal)
+    channel.delete()
 
 
 @transaction.atomic
-def rotate_secret(*, channel: Channel, grace: timedelta = SECRET_ROTATION_GRACE) -> str:
+def rotate_secret(*, channel: Channel, grace: timedelta = SECRET_ROTATION_GRACE, user=None) -> str:
     """Give the channel a new secret; the old one keeps signing beside it for ``grace``."""
+    require_permission(user, ROTATE_PERMISSION, "You do not have permission to rotate signing secrets.")
     if channel.kind != ChannelKind.POSTBACK:
         raise ValidationError({"kind": "Only postback channels have a signing secret."})
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
@@ -38,23 +111,13 @@ def rotate_secret(*, channel: Channel, grace: timedelta = SECRET_ROTATION_GRACE)
     return channel.secret
 
 
-def set_event_type_enabled(*, event_type: EventType, enabled: bool, user=None) -> EventType:
-    """Switch an event type on or off. On-demand types need the ``enable_on_demand`` permission to go on."""
-    if (
-        enabled
-        and event_type.availability == Availability.ON_DEMAND
-        and user is not None
-        and not user.has_perm("events.enable_on_demand")
-    ):
-        raise PermissionDenied(f"{event_type.key} is available on demand; you may not switch it on.")
-    if event_type.enabled != enabled:
-        event_type.enabled = enabled
-        event_type.save(update_fields=["enabled"])
-    return event_type
+# --- Subscriptions (a channel attached to an event type) ------------------------------
 
 
-def attach_channel(*, event_type: EventType, channel: Channel, sources, active: bool = True) -> Subscription:
+@transaction.atomic
+def attach_channel(*, event_type: EventType, channel: Channel, sources, active: bool = True, user=None) -> Subscription:
     """Attach ``channel`` to ``event_type`` for ``sources`` (validated; raises ValidationError by field)."""
+    require_permission(user, ATTACH_PERMISSION, "You do not have permission to attach channels.")
     subscription = Subscription(event_type=event_type, channel=channel, active=active)
     subscription.sources = validate_sources(sources)
     subscription.full_clean()
@@ -62,7 +125,12 @@ def attach_channel(*, event_type: EventType, channel: Channel, sources, active: 
     return subscription
 
 
-def update_subscription(*, subscription: Subscription, sources=None, active=None) -> Subscription:
+@transaction.atomic
+def update_subscription(
+    *, subscription: Subscription, sources=None, active: bool | None = None, user=None
+) -> Subscription:
+    """Change a subscription's sources or active flag (its event type and channel are fixed)."""
+    require_permission(user, EDIT_ATTACHMENT_PERMISSION, "You do not have permission to change attachments.")
     fields = []
     if sources is not None:
         subscription.sources = validate_sources(sources)
@@ -74,3 +142,9 @@ def update_subscription(*, subscription: Subscription, sources=None, active=None
     if fields:
         subscription.save(update_fields=fields)
     return subscription
+
+
+def detach_channel(*, subscription: Subscription, user=None) -> None:
+    """Delete a subscription: its channel gets no more events of its type (deliveries keep their log)."""
+    require_permission(user, DETACH_PERMISSION, "You do not have permission to detach channels.")
+    subscription.delete()

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
+from channels.kinds import ChannelKind
+from channels.ssrf import BlockedTarget, vet_url
 from events.models import Source
 
 # Headers a channel's custom headers may not set: the envelope's own.
@@ -47,8 +49,6 @@ def validate_headers(headers) -> None:
 
 def validate_target(url: str, field: str = "url") -> None:
     """http(s) only, and (unless allowed by settings) not an internal address."""
-    from channels.ssrf import BlockedTarget, vet_url
-
     try:
         vet_url(url)
     except BlockedTarget as exc:
@@ -56,8 +56,6 @@ def validate_target(url: str, field: str = "url") -> None:
 
 
 def validate_channel(channel) -> None:
-    from channels.models import ChannelKind
-
     errors = {}
     if channel.kind in (ChannelKind.POSTBACK, ChannelKind.SLACK):
         if not channel.url:

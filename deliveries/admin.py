@@ -1,12 +1,11 @@
 """The delivery log: read-only, filterable, fast on millions of rows, with manual retry.
 
 Log admins are read-only (``django_q/admin.py``): no add, every field read-only, an
-action to resubmit. The retry itself is the engine's ``request_manual_retry``; this
+action to resubmit. The retry itself is the service's (``deliveries.services``); this
 module only asks it and reports what it said.
 """
 
 import uuid
-from collections import Counter
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
@@ -15,44 +14,29 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 
-from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
+from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, safe_next_url
+from deliveries.engine.refusals import RETRY_PERMISSION
 from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt
+from deliveries.services import RetryReport, retry_deliveries
 from events.models import Source
-from events.selectors_admin import order_ids_by_ref
-
-# "Retry selected" looks at no more than this many rows in one go.
-RETRY_BATCH_LIMIT = 500
+from events.selectors import order_ids_by_ref
 
 
-def retry_deliveries(modeladmin, request, deliveries) -> tuple[int, Counter]:
-    """Ask for a manual retry of each delivery; report how many were queued and why others were skipped."""
-    from deliveries.exceptions import RetryRefused
-    from deliveries.services import request_manual_retry, retry_refusal_reason
-
-    queued = 0
-    skipped: Counter = Counter()
-    batch = list(deliveries[: RETRY_BATCH_LIMIT + 1])
-    if len(batch) > RETRY_BATCH_LIMIT:
-        batch = batch[:RETRY_BATCH_LIMIT]
+def retry_and_report(modeladmin, request, deliveries) -> RetryReport:
+    """Ask for a manual retry of each delivery (``retry_deliveries``), log each one queued and tell
+    the user how many were queued and why others were skipped. The Orders page uses it too."""
+    report = retry_deliveries(deliveries=deliveries, user=request.user)
+    if report.limited_to:
         modeladmin.message_user(
             request,
-            f"Only the first {RETRY_BATCH_LIMIT} deliveries were considered; run the action again for the rest.",
+            f"Only the first {report.limited_to} deliveries were considered; run the action again for the rest.",
             messages.WARNING,
         )
-    for delivery in batch:
-        reason = retry_refusal_reason(delivery=delivery, user=request.user)
-        if reason is None:
-            try:
-                request_manual_retry(delivery=delivery, user=request.user)
-            except RetryRefused as exc:  # changed under our feet, e.g. retried by someone else
-                reason = str(exc)
-        if reason is None:
-            queued += 1
-            modeladmin.log_change(request, delivery, "Manual retry requested.")
-        else:
-            skipped[reason] += 1
+    for delivery in report.queued:
+        modeladmin.log_change(request, delivery, "Manual retry requested.")
+    queued, skipped = len(report.queued), report.skipped
     if queued:
         modeladmin.message_user(
             request, f"Retry requested for {queued} deliver{'y' if queued == 1 else 'ies'}.", messages.SUCCESS
@@ -62,7 +46,7 @@ def retry_deliveries(modeladmin, request, deliveries) -> tuple[int, Counter]:
         modeladmin.message_user(request, f"Skipped {sum(skipped.values())}: {details}", messages.WARNING)
     if not queued and not skipped:
         modeladmin.message_user(request, "Nothing to retry.", messages.INFO)
-    return queued, skipped
+    return report
 
 
 class SourceFilter(admin.SimpleListFilter):
@@ -182,7 +166,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return queryset.filter(event__order_ref=term), False
 
     def has_retry_permission(self, request):
-        return request.user.has_perm("deliveries.retry_delivery")
+        return request.user.has_perm(RETRY_PERMISSION)
 
     # --- columns -------------------------------------------------------------
 
@@ -224,7 +208,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Retry selected failed deliveries", permissions=["retry"])
     def retry_selected(self, request, queryset):
-        retry_deliveries(self, request, queryset.select_related("event_type", "channel").order_by("-id"))
+        retry_and_report(self, request, queryset.select_related("event_type", "channel").order_by("-id"))
 
     def get_urls(self):
         return [
@@ -243,13 +227,9 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         delivery = get_object_or_404(Delivery.objects.select_related("event_type", "channel"), pk=delivery_id)
-        retry_deliveries(self, request, Delivery.objects.filter(pk=delivery.pk).select_related("event_type", "channel"))
-        next_url = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            next_url = reverse("admin:deliveries_delivery_change", args=[delivery.pk])
-        return HttpResponseRedirect(next_url)
+        retry_and_report(self, request, Delivery.objects.filter(pk=delivery.pk).select_related("event_type", "channel"))
+        next_url = safe_next_url(request, request.POST.get("next", ""))
+        return HttpResponseRedirect(next_url or reverse("admin:deliveries_delivery_change", args=[delivery.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}

@@ -15,8 +15,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from channels.models import Channel, ChannelKind
-from channels.services import signing_secrets
+from channels.kinds import ChannelKind
+from channels.models import Channel
+from channels.secrets import signing_secrets
 from deliveries.models import DemoReceipt
 
 MAX_STORED_BODY = 64 * 1024

@@ -1,19 +1,19 @@
-"""Reads about deliveries for the staff pages: the dashboard and the channel pages.
+"""Reads about deliveries for the staff pages: the dashboard, the channel pages, the orders.
 
-Every function runs one query (or a fixed few), bounded by an indexed time range or a
-LIMIT, so none of them grows with the size of the delivery table.
+Every function runs one query (or a fixed few), bounded by an indexed time range, a
+LIMIT or one page of rows, so none of them grows with the size of the delivery table.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from deliveries.models import Attempt, Delivery, DeliveryStatus
-
-TEST_EVENT_TYPE = "test"
+from events.catalogue import TEST_EVENT_TYPE
+from events.models import Event, EventType
 
 RECENT = timedelta(hours=24)
 
@@ -98,8 +98,6 @@ def channel_health(*, channel_ids=None, since: datetime | None = None) -> dict[i
 
 def failed_awaiting_human(*, limit: int = 10):
     """The newest failed deliveries a person can retry (their type allows a manual retry)."""
-    from events.models import EventType
-
     # The keys as literals, not a join: PostgreSQL then walks the (status, -id) index newest first
     # instead of the primary key over every delivery.
     keys = list(EventType.objects.filter(manual_retry=True).values_list("key", flat=True))
@@ -131,3 +129,72 @@ def recent_tests_of(*, channel, limit: int = 5):
         .values_list("id", flat=True)[:limit]
     )
     return Attempt.objects.filter(delivery_id__in=delivery_ids).select_related("triggered_by").order_by("-id")
+
+
+# --- Orders (the Orders view of the admin) ---------------------------------------------
+
+
+@dataclass
+class TimelineEntry:
+    event: Event
+    deliveries: list
+
+
+def order_timeline(*, order_ref: str, limit: int = 500) -> list[TimelineEntry]:
+    """An order's events, oldest first, each with its deliveries and their attempts.
+
+    Three queries (events, deliveries with channel and type, attempts). ``limit``
+    bounds a pathological order with thousands of events.
+    """
+    attempts = Prefetch("attempts", queryset=Attempt.objects.select_related("triggered_by").order_by("number"))
+    deliveries = Prefetch(
+        "deliveries",
+        queryset=Delivery.objects.select_related("channel", "event_type", "requested_by")
+        .prefetch_related(attempts)
+        .order_by("id"),
+    )
+    events = (
+        Event.objects.filter(order_ref=order_ref)
+        .select_related("type", "triggered_by")
+        .prefetch_related(deliveries)
+        .order_by("-created_at")[:limit]
+    )
+    # Newest first from the index, shown oldest first: a timeline reads downwards.
+    events = sorted(events, key=lambda e: (e.created_at, str(e.id)))
+    return [TimelineEntry(event=e, deliveries=list(e.deliveries.all())) for e in events]
+
+
+def failed_deliveries_of_order(*, order_ref: str):
+    """Failed deliveries of an order whose type allows a manual retry (for "Retry all failed")."""
+    return (
+        Delivery.objects.filter(event__order_ref=order_ref, status="failed", event_type__manual_retry=True)
+        .select_related("event_type", "channel")
+        .order_by("id")
+    )
+
+
+@dataclass
+class OrderSummary:
+    events: int = 0
+    deliveries: int = 0
+    failed: int = 0
+
+
+def order_summaries(*, refs) -> dict[str, OrderSummary]:
+    """Events, deliveries and failed deliveries per order, for one page of orders (two grouped queries)."""
+    refs = [r for r in refs if r]
+    summaries = {ref: OrderSummary() for ref in refs}
+    if not refs:
+        return summaries
+    for ref, n in Event.objects.filter(order_ref__in=refs).values_list("order_ref").annotate(n=Count("id")).order_by():
+        summaries[ref].events = n
+    rows = (
+        Delivery.objects.filter(event__order_ref__in=refs)
+        .values("event__order_ref")
+        .annotate(total=Count("id"), failed=Count("id", filter=Q(status="failed")))
+        .order_by()
+    )
+    for row in rows:
+        summary = summaries[row["event__order_ref"]]
+        summary.deliveries, summary.failed = row["total"], row["failed"]
+    return summaries

@@ -1,4 +1,4 @@
-"""django-q2 jobs. Thin: they take plain values, and the services and the dispatcher do the work.
+"""django-q2 jobs. Thin: they take plain values, and the engine and the services do the work.
 
 Retries live in the deliveries table (``next_attempt_at``), never in the broker: the
 cluster runs each job once (``max_attempts=1``), and the sweeper schedule finds
@@ -11,8 +11,9 @@ import contextlib
 import signal
 import threading
 
-from deliveries.dispatcher import Dispatcher
-from deliveries.services import KICK_WINDOW_S, purge_old_records
+from deliveries.engine.dispatcher import Dispatcher
+from deliveries.engine.kick import KICK_WINDOW_S
+from deliveries.services import purge_old_records
 
 # Well under the cluster's ``timeout`` (90 s), leaving room for the last sends (30 s at most) to finish.
 DISPATCH_BUDGET_S = 45.0

@@ -1,29 +1,17 @@
-"""REST API: event types (list, toggle) and events (ingest, list, detail). SPEC section 8."""
+"""REST API: the event catalogue (list, toggle). SPEC section 8.
 
-from django.db.models import Prefetch
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
-from rest_framework import mixins, serializers, status, viewsets
+Events themselves (ingest, list, detail) write and show deliveries, so their view is the
+project's: ``webhooks_project.api.event_views``.
+"""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
-from channels.services import set_event_type_enabled
-from common.api.pagination import NewestFirstCursorPages
-from deliveries.models import Delivery
-from events.filters import EventFilter, EventTypeFilter
-from events.models import Event, EventType
-from events.serializers import (
-    EventDetailSerializer,
-    EventIngestSerializer,
-    EventSerializer,
-    EventTypeSerializer,
-    EventTypeUpdateSerializer,
-)
-from events.services import emit_event
+from events.filters import EventTypeFilter
+from events.models import EventType
+from events.serializers import EventTypeSerializer, EventTypeUpdateSerializer
+from events.services import set_event_type_enabled
 
 
 @extend_schema_view(
@@ -58,90 +46,3 @@ class EventTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             event_type=event_type, enabled=data.validated_data["enabled"], user=request.user
         )
         return Response(EventTypeSerializer(event_type).data)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="List events, newest first",
-        description="Cursor-paginated: follow `next` / `previous`.",
-        tags=["events"],
-    ),
-    retrieve=extend_schema(summary="One event, with the ids of its deliveries", tags=["events"]),
-    create=extend_schema(
-        summary="Ingest an event",
-        description=(
-            "Stores the event and queues one delivery per matching subscription. An event of a disabled "
-            "type is stored with no deliveries.\n\n"
-            "Idempotent by `id`: the same `id` with the same type, source and payload answers **200** with "
-            "the stored event and creates nothing; the same `id` with other content answers **409**. "
-            "A new event answers **201**. A payload over `WEBHOOKS_MAX_PAYLOAD_BYTES` answers **413**; "
-            "an unknown type, a bad source, a payload that is not an object or breaks the type's "
-            "JSON Schema answer **400** naming the field."
-        ),
-        request=EventIngestSerializer,
-        examples=[
-            OpenApiExample(
-                "An order was completed in the shop",
-                value={
-                    "id": "f47ac10b-58cc-4372-a567-0e02b2c3d479",
-                    "type": "order.completed",
-                    "source": "shop",
-                    "order_ref": "A-1001",
-                    "occurred_at": "2026-11-23T10:15:00Z",
-                    "payload": {"order": {"id": "A-1001", "total": "49.90", "currency": "EUR"}},
-                },
-                request_only=True,
-            ),
-        ],
-        responses={
-            201: OpenApiResponse(EventDetailSerializer, description="A new event was stored."),
-            200: OpenApiResponse(
-                EventDetailSerializer, description="This id was ingested before with the same content."
-            ),
-            409: OpenApiResponse(
-                inline_serializer("EventConflict", {"detail": serializers.CharField(), "id": serializers.UUIDField()}),
-                description="This id was ingested before with another type or payload.",
-            ),
-        },
-        tags=["events"],
-    ),
-)
-class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    queryset = Event.objects.all()
-    filterset_class = EventFilter
-    pagination_class = NewestFirstCursorPages
-    cursor_ordering = ("-created_at", "-id")
-    http_method_names = ["get", "post", "head", "options"]
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        if self.action == "retrieve":
-            queryset = queryset.prefetch_related(
-                Prefetch("deliveries", queryset=Delivery.objects.only("id", "event_id"))
-            )
-        return queryset
-
-    def get_serializer_class(self):
-        if self.action == "list":
-            return EventSerializer
-        if self.action == "create":
-            return EventIngestSerializer
-        return EventDetailSerializer
-
-    def create(self, request, *args, **kwargs):
-        data = EventIngestSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
-        event, created = emit_event(
-            fields["type"],
-            source=fields["source"],
-            payload=fields["payload"],
-            event_id=fields.get("id"),
-            order_ref=fields.get("order_ref") or None,
-            occurred_at=fields.get("occurred_at"),
-        )
-        # Answer from the event emit_event returned (no second read of it): the same fields
-        # EventDetailSerializer gives, with the delivery ids from one narrow query.
-        body = EventSerializer(event).data
-        body["deliveries"] = sorted(Delivery.objects.filter(event_id=event.pk).values_list("pk", flat=True))
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -5,6 +5,9 @@ events of seeds 000-003 keyed in the same dotted style. Where two seeds name the
 event (``customer.created``, ``contract.created``, ``invoice.created`` ...) it appears once.
 """
 
+# The catalogue's test event (seed 001's TESTHOOK): what "Send test event" sends.
+TEST_EVENT_TYPE = "test"
+
 STANDARD = "standard"
 ON_DEMAND = "on_demand"
 

@@ -10,7 +10,7 @@ from django import template
 
 from channels.models import Channel
 from deliveries.selectors import channel_health, failed_awaiting_human, hourly_outcomes
-from events.selectors_admin import order_ids_by_ref
+from events.selectors import order_ids_by_ref
 
 register = template.Library()
 

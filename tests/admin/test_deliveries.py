@@ -162,9 +162,9 @@ def test_search_finds_by_delivery_id_event_id_or_order_reference(admin_client, m
 def test_retry_selected_considers_a_bounded_batch_and_says_so(
     admin_client, make_delivery, postback_channel, monkeypatch
 ):
-    import deliveries.admin
+    import deliveries.services
 
-    monkeypatch.setattr(deliveries.admin, "RETRY_BATCH_LIMIT", 2)
+    monkeypatch.setattr(deliveries.services, "RETRY_BATCH_LIMIT", 2)
     ids = [make_delivery(channel=postback_channel).pk for _ in range(3)]
 
     response = admin_client.post(LIST_URL, {"action": "retry_selected", "_selected_action": ids})

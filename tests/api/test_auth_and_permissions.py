@@ -179,7 +179,7 @@ def test_options_and_head_follow_the_read_permission(make_client, anonymous, obj
 
 
 def test_staff_with_retry_may_retry_and_nothing_else(make_client, objects, monkeypatch):
-    monkeypatch.setattr("deliveries.services.queue_dispatch", lambda: None)
+    monkeypatch.setattr("deliveries.engine.kick.queue_dispatch", lambda: None)
     client = make_client(*VIEW_ALL, "deliveries.retry_delivery")
     retry_url = f"/api/v1/deliveries/{objects['delivery'].pk}/retry/"
 

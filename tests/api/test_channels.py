@@ -128,6 +128,19 @@ def test_delete_removes_the_channel(admin_api, postback_channel):
     assert admin_api.get(f"/api/v1/channels/{postback_channel.pk}/").status_code == 404
 
 
+def test_a_channel_with_deliveries_is_not_deleted_but_the_answer_says_how_to_deactivate_it(admin_api, postback_channel):
+    """As in the admin: deleting would erase the channel's delivery log."""
+    url = f"/api/v1/channels/{postback_channel.pk}/"
+    assert admin_api.post(url + "test/").status_code == 200  # the test send leaves a delivery in the log
+
+    response = admin_api.delete(url)
+
+    assert response.status_code == 409
+    assert "cannot be deleted" in response.json()["detail"] and "active: false" in response.json()["detail"]
+    assert Channel.objects.filter(pk=postback_channel.pk).exists()
+    assert postback_channel.deliveries.count() == 1
+
+
 @pytest.mark.parametrize("channel_id", ["999999", "abc", "99999999999999999999999999"])
 def test_unknown_channel_ids_are_404(admin_api, channel_id):
     assert admin_api.get(f"/api/v1/channels/{channel_id}/").status_code == 404

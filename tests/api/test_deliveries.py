@@ -111,7 +111,7 @@ def test_retrying_a_failed_delivery_is_202_and_queues_one_manual_attempt(
     make_client, make_delivery, django_capture_on_commit_callbacks, monkeypatch
 ):
     kicks = []
-    monkeypatch.setattr("deliveries.services.queue_dispatch", lambda: kicks.append(1))
+    monkeypatch.setattr("deliveries.engine.kick.queue_dispatch", lambda: kicks.append(1))
     client = make_client(*RETRY_ONLY)
     delivery = make_delivery()
 

@@ -6,7 +6,7 @@ import socket
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from channels.models import generate_secret
+from channels.secrets import generate_secret
 from deliveries.models import Attempt, Delivery
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ def receiver():
 def _no_kicks(monkeypatch):
     """Engine tests drive the dispatcher themselves; on_commit kicks are counted, not queued."""
     kicks = []
-    monkeypatch.setattr("deliveries.services.queue_dispatch", lambda: kicks.append(1))
+    monkeypatch.setattr("deliveries.engine.kick.queue_dispatch", lambda: kicks.append(1))
     return kicks
 
 

@@ -1,4 +1,4 @@
-from deliveries.dispatcher import Dispatcher
+from deliveries.engine.dispatcher import Dispatcher
 from deliveries.models import Delivery
 from events.services import emit
 

@@ -9,9 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from channels.models import Channel
-from deliveries.dispatcher import Dispatcher
+from deliveries.engine.claims import requeue_expired_leases
+from deliveries.engine.dispatcher import Dispatcher
 from deliveries.models import Attempt, Delivery, DeliveryStatus
-from deliveries.services import requeue_expired_leases
 from events.services import emit
 from tests.support.factories import enable, postback_channel, subscribe
 from tests.support.receiver import Reply, wait_until
@@ -148,7 +148,7 @@ def test_a_late_result_does_not_overwrite_a_row_another_worker_took_over(receive
     # The lease expired and another worker claimed the row.
     Delivery.objects.update(claim_token=uuid.uuid4())
 
-    from deliveries.sender import Outcome
+    from deliveries.engine.jobs import Outcome
 
     slow_worker._done.append((flight, Outcome(started_at=timezone.now(), response_status=200)))
     slow_worker._flush()

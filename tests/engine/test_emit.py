@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from channels.models import Channel
+from deliveries.fanout import emit_event
 from deliveries.models import Delivery, DeliveryStatus
 from events.exceptions import EventConflict, PayloadTooLarge
 from events.models import Event, Order
-from events.services import emit, emit_event
+from events.services import emit
 from tests.support.factories import enable, postback_channel, subscribe
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,10 @@ from django.core import mail
 from standardwebhooks.webhooks import Webhook
 
 from channels.models import Channel, ChannelKind
+from deliveries.engine.refusals import retry_refusal_reason
 from deliveries.exceptions import RetryRefused
 from deliveries.models import Attempt, Delivery, DeliveryStatus
-from deliveries.services import request_manual_retry, retry_refusal_reason, send_test_event
+from deliveries.services import request_manual_retry, send_test_event
 from tests.engine.helpers import deliver_now, emit_and_deliver
 from tests.support.factories import postback_channel, subscribe, user_with
 from tests.support.receiver import Reply

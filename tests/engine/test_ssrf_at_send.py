@@ -13,8 +13,8 @@ import subprocess
 import pytest
 
 from channels import ssrf
+from deliveries.engine.transport import get_session
 from deliveries.models import Attempt, Delivery, DeliveryStatus
-from deliveries.sender import get_session
 from deliveries.services import send_test_event
 from tests.engine.helpers import emit_and_deliver
 from tests.support.factories import postback_channel, subscribe

@@ -117,7 +117,7 @@ def test_the_sweeper_schedule_sends_what_no_kick_announced_and_the_cluster_stops
     """Given events committed while their kicks were lost (broker down), the sweeper schedule
     alone delivers them; then Ctrl-C (SIGINT to the group) stops the cluster gracefully even
     though the sweeper job is still on duty."""
-    monkeypatch.setattr("deliveries.services.queue_dispatch", lambda: None)  # every kick lost
+    monkeypatch.setattr("deliveries.engine.kick.queue_dispatch", lambda: None)  # every kick lost
     channel = postback_channel(receiver.url("/hook"))
     subscribe(channel, "contact.created")
     ids = emit_many(20)

@@ -16,7 +16,7 @@ import pytest
 from django.test import Client
 
 from channels.models import Channel, ChannelKind
-from deliveries.dispatcher import Dispatcher
+from deliveries.engine.dispatcher import Dispatcher
 from deliveries.models import Attempt
 from events.models import EventType
 from events.services import emit

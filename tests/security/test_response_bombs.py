@@ -39,7 +39,7 @@ def test_a_binary_answer_with_nul_bytes_is_recorded_and_does_not_sink_the_batch(
     """Any receiver may answer with binary (an image, a protobuf): NUL bytes in the stored
     4 KiB must not stop the attempt, or the other deliveries saved with it, from being recorded
     (PostgreSQL text cannot hold NUL)."""
-    from deliveries.dispatcher import Dispatcher
+    from deliveries.engine.dispatcher import Dispatcher
     from deliveries.models import Delivery, DeliveryStatus
     from events.services import emit
     from tests.support.factories import subscribe

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook
 
 from channels.models import Channel
-from deliveries.dispatcher import Dispatcher
+from deliveries.engine.dispatcher import Dispatcher
 from deliveries.models import Attempt, Delivery
 from events.services import emit
 from tests.security.conftest import PASSWORD, make_user
@@ -133,7 +133,7 @@ def test_a_crash_inside_the_sender_is_recorded_without_the_secret(api, monkeypat
     def broken_sign(*, secrets, **kwargs):
         raise RuntimeError(f"signing backend exploded with {len(secrets)} keys")
 
-    monkeypatch.setattr("deliveries.sender.sign", broken_sign)
+    monkeypatch.setattr("deliveries.engine.envelope.sign", broken_sign)
     response = api.post(f"/api/v1/channels/{channel.pk}/test/")
 
     assert response.status_code == 200 and response.json()["error"], response.content

@@ -7,7 +7,8 @@ so every test here switches ``WEBHOOKS_ALLOW_PRIVATE_TARGETS`` off first.
 import pytest
 from django.core.exceptions import ValidationError
 
-from channels.models import Channel, ChannelKind, generate_secret
+from channels.models import Channel, ChannelKind
+from channels.secrets import generate_secret
 from channels.ssrf import BlockedTarget, vet_url
 from tests.security.fake_dns import fake_dns
 

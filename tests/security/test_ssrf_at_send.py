@@ -8,7 +8,7 @@ outgoing connect is logged (a non-loopback one is refused locally, so nothing le
 
 import pytest
 
-from deliveries.dispatcher import Dispatcher
+from deliveries.engine.dispatcher import Dispatcher
 from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind
 from deliveries.services import send_test_event
 from events.services import emit

@@ -7,9 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from channels.api import ChannelViewSet, SubscriptionViewSet
+from channels.api import SubscriptionViewSet
 from deliveries.api import DeliveryViewSet
-from events.api import EventTypeViewSet, EventViewSet
+from events.api import EventTypeViewSet
+from webhooks_project.api.channel_views import ChannelViewSet
+from webhooks_project.api.event_views import EventViewSet
 
 
 @csrf_exempt

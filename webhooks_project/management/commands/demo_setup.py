@@ -6,9 +6,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from channels.models import Channel, ChannelKind, Subscription
+from channels.kinds import ChannelKind
+from channels.models import Channel, Subscription
+from channels.services import attach_channel, create_channel, update_channel, update_subscription
 from deliveries.schedules import register_schedules
 from events.models import EventType
+from events.services import set_event_type_enabled
 
 DEMO_USERNAME = "demo"
 # Where `make run` serves; DEMO_BASE_URL points the demo channels elsewhere (another port).
@@ -49,20 +52,21 @@ class Command(BaseCommand):
         }
         by_name = {}
         for name, fields in channels.items():
-            channel = Channel.objects.filter(name=name).first() or Channel(name=name, **fields)
-            if "url" in fields:
-                channel.url = fields["url"]  # follows DEMO_BASE_URL
-            channel.save()
+            channel = Channel.objects.filter(name=name).first()
+            if channel is None:
+                channel = create_channel(name=name, **fields)
+            elif "url" in fields:
+                channel = update_channel(channel=channel, changes={"url": fields["url"]})  # follows DEMO_BASE_URL
             by_name[name] = channel
 
         for key, channel_name, sources in DEMO_SUBSCRIPTIONS:
-            event_type = EventType.objects.get(key=key)
-            if not event_type.enabled:
-                event_type.enabled = True
-                event_type.save(update_fields=["enabled"])
-            sub, _ = Subscription.objects.get_or_create(event_type=event_type, channel=by_name[channel_name])
-            sub.sources = sources
-            sub.save()
+            event_type = set_event_type_enabled(event_type=EventType.objects.get(key=key), enabled=True)
+            channel = by_name[channel_name]
+            subscription = Subscription.objects.filter(event_type=event_type, channel=channel).first()
+            if subscription is None:
+                attach_channel(event_type=event_type, channel=channel, sources=sources)
+            else:
+                update_subscription(subscription=subscription, sources=sources)
 
         # The sweeper is also registered after migrate; again here so the demo never runs without it.
         register_schedules()

@@ -1,16 +1,16 @@
 """Claim due deliveries in batches and send them concurrently (SPEC sections 4 and 5).
 
 One django-q2 job runs one ``Dispatcher.run``: claim due rows with a conditional
-UPDATE (the worker that flipped ``pending`` to ``sending`` with its token owns them),
-hand them to a bounded thread pool with a cap per channel (a slow or dead endpoint
-holds at most ``per_channel`` threads), and write attempts and status changes in bulk.
-Only the dispatcher's own thread touches the database; pool threads only do I/O.
+UPDATE (the worker that flipped ``pending`` to ``sending`` with its token owns them,
+``claims``), hand them to a bounded thread pool with a cap per channel (a slow or dead
+endpoint holds at most ``per_channel`` threads), and write attempts and status changes
+in bulk (``results``). Only the dispatcher's own thread touches the database; pool
+threads only do I/O (``send.perform``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 import threading
 import time
@@ -20,15 +20,16 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
-from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger
-from deliveries.sender import Outcome, perform
-from deliveries.services import build_job, record_outcome, refuse_without_attempt, requeue_expired_leases
-
-logger = logging.getLogger(__name__)
+from deliveries.engine import claims
+from deliveries.engine.jobs import Outcome, build_job
+from deliveries.engine.outcome import record_outcome, refuse_without_attempt
+from deliveries.engine.refusals import refusal_before_send
+from deliveries.engine.results import save_results
+from deliveries.engine.send import perform
+from deliveries.models import Delivery, DeliveryStatus, Trigger
 
 # Threads sending at once per worker process, and at most this many to one channel.
 THREADS = int(os.environ.get("WEBHOOKS_DISPATCH_THREADS", "16"))
@@ -127,53 +128,71 @@ class Dispatcher:
                 if stop.is_set():
                     deadline = now
                 if sweep_every_s is not None and now - last_sweep >= sweep_every_s:
-                    self.stats.requeued += requeue_expired_leases()
+                    self.stats.requeued += claims.requeue_expired_leases()
                     last_sweep = now
-                claimed = 0
-                self._lost_race = False
-                if (
-                    now < deadline
-                    and self._claimed_total() < 2 * self.threads
-                    and (now >= self._claim_after or self._rows_inserted_since_idle())
-                ):
-                    claimed = self._claim_more()
-                    if self._lost_race:
-                        self._claim_after = 0.0
-                self._start_waiting(pool)
-                if self._running:
-                    self._collect(timeout=0.005 if claimed else NEW_ROWS_POLL_S)
-                    self._start_waiting(pool)
-                flushed = False
-                if self._done and (
-                    len(self._done) >= FLUSH_SIZE
-                    or not self._running
-                    or time.monotonic() - self._oldest_done >= FLUSH_AGE_S
-                ):
-                    self._flush()
-                    flushed = True  # a result may have made a retry due at once: look again
-                    self._claim_after = 0.0
-                if self._running or claimed or flushed or self._lost_race:
+                if self._step(pool, now=now, deadline=deadline):
                     continue
-                now = time.monotonic()
-                if now >= deadline:
-                    break
-                if keep_polling:
-                    stop.wait(min(poll_interval_s, max(0.0, deadline - now)))
-                    self._claim_after = 0.0
-                elif poll_until is not None and time.time() < poll_until:
-                    stop.wait(min(0.01, max(0.0, poll_until - time.time())))
-                    self._claim_after = 0.0
-                else:
+                if not self._idle_wait(
+                    stop,
+                    deadline=deadline,
+                    keep_polling=keep_polling,
+                    poll_interval_s=poll_interval_s,
+                    poll_until=poll_until,
+                ):
                     break
         finally:
-            self._release_waiting()
-            if self._running:
-                self._collect(timeout=None)
-            if self._done:
-                self._flush()
-            if pool is not _pool:
-                pool.shutdown(wait=True)
+            self._finish(pool)
         return self.stats
+
+    def _step(self, pool: ThreadPoolExecutor, *, now: float, deadline: float) -> bool:
+        """Claim, start, collect and flush once. True when there is more to do at once."""
+        claimed = 0
+        self._lost_race = False
+        if (
+            now < deadline
+            and self._claimed_total() < 2 * self.threads
+            and (now >= self._claim_after or self._rows_inserted_since_idle())
+        ):
+            claimed = self._claim_more()
+            if self._lost_race:
+                self._claim_after = 0.0
+        self._start_waiting(pool)
+        if self._running:
+            self._collect(timeout=0.005 if claimed else NEW_ROWS_POLL_S)
+            self._start_waiting(pool)
+        flushed = False
+        if self._done and (
+            len(self._done) >= FLUSH_SIZE or not self._running or time.monotonic() - self._oldest_done >= FLUSH_AGE_S
+        ):
+            self._flush()
+            flushed = True  # a result may have made a retry due at once: look again
+            self._claim_after = 0.0
+        return bool(self._running or claimed or flushed or self._lost_race)
+
+    def _idle_wait(
+        self, stop: threading.Event, *, deadline: float, keep_polling: bool, poll_interval_s: float, poll_until
+    ) -> bool:
+        """Nothing to do right now: wait for more when the run should, and say whether it goes on."""
+        now = time.monotonic()
+        if now >= deadline:
+            return False
+        if keep_polling:
+            stop.wait(min(poll_interval_s, max(0.0, deadline - now)))
+        elif poll_until is not None and time.time() < poll_until:
+            stop.wait(min(0.01, max(0.0, poll_until - time.time())))
+        else:
+            return False
+        self._claim_after = 0.0
+        return True
+
+    def _finish(self, pool: ThreadPoolExecutor) -> None:
+        self._release_waiting()
+        if self._running:
+            self._collect(timeout=None)
+        if self._done:
+            self._flush()
+        if pool is not _pool:
+            pool.shutdown(wait=True)
 
     def _claimed_total(self) -> int:
         return sum(self._claimed_by_channel.values())
@@ -228,98 +247,59 @@ class Dispatcher:
             return []
         now = timezone.now()
         full = [c for c, n in self._claimed_by_channel.items() if n > self.per_channel]
-        due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-        if full:
-            due = due.exclude(channel_id__in=full)
-        due = due.order_by("next_attempt_at").values_list("pk", "channel_id")
         token = uuid.uuid4()
         if connection.vendor == "postgresql":
-            # One statement, one round trip: rows another worker is claiming right now are skipped.
             claimed = self._claim_in_one_statement(limit, full, token, now)
             if not claimed:
                 return []
         else:
             # SQLite: one writer at a time anyway; read without the write lock, then one conditional UPDATE.
-            candidates = list(due[: limit * 2])
-            picked = self._pick(candidates, limit)
+            picked = self._pick(claims.due_candidates(now=now, skip_channels=full, limit=limit * 2), limit)
             if not picked:
                 return []
-            claimed = self._mark_claimed(picked, token, now)
+            claimed = claims.mark_claimed(picked, token=token, now=now, lease=self.lease)
         if not claimed:
             # Another worker claimed these first: there is due work, so the caller looks again.
             self._lost_race = True
             return []
-        rows = list(
-            Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING).select_related(
-                "event", "event__triggered_by", "event_type", "channel", "subscription"
-            )
-        )
+        return self._flights(claims.load_claimed(token), token)
+
+    def _flights(self, rows: list[Delivery], token: uuid.UUID) -> list[_Flight]:
+        """The claimed rows that may be sent; the others fail at once, unsent, with the reason."""
         self.stats.claimed += len(rows)
         flights, refused = [], []
         now = timezone.now()
         for delivery in rows:
             trigger = Trigger.MANUAL if delivery.pending_trigger == Trigger.MANUAL else Trigger.AUTOMATIC
-            reason = self._refusal(delivery, trigger)
+            reason = refusal_before_send(delivery, trigger)
             if reason:
                 refuse_without_attempt(delivery=delivery, error=reason[0], reason=reason[1], now=now)
                 refused.append((delivery, None))
             else:
                 flights.append(_Flight(delivery=delivery, trigger=trigger, token=token))
         if refused:
-            self._save(refused, [], [token], now)
+            self.stats.lost_leases += save_results(refused, [], [token], now)
             self.stats.refused += len(refused)
         return flights
 
     def _claim_in_one_statement(self, limit: int, full: list[int], token: uuid.UUID, now: dt.datetime) -> int:
-        """PostgreSQL: claim with UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING.
-
-        The statement cannot count per channel, so rows beyond a channel's cap (twice
-        ``per_channel`` claimed) are given straight back, keeping the lease arithmetic true.
-        """
-        meta = Delivery._meta
-        names = ("status", "claim_token", "lease_expires_at", "updated_at", "next_attempt_at", "channel")
-        col = {name: meta.get_field(name).column for name in names}
-        skip_full = f"AND NOT ({col['channel']} = ANY(%s)) " if full else ""
-        sql = (
-            f"UPDATE {meta.db_table} SET {col['status']} = %s, {col['claim_token']} = %s, "
-            f"{col['lease_expires_at']} = %s, {col['updated_at']} = %s "
-            f"WHERE {meta.pk.column} IN (SELECT {meta.pk.column} FROM {meta.db_table} "
-            f"WHERE {col['status']} = %s AND {col['next_attempt_at']} <= %s {skip_full}"
-            f"ORDER BY {col['next_attempt_at']} LIMIT %s FOR UPDATE SKIP LOCKED) "
-            f"RETURNING {meta.pk.column}, {col['channel']}, {col['next_attempt_at']}"
-        )
-        params = [DeliveryStatus.SENDING, token, now + self.lease, now, DeliveryStatus.PENDING, now]
-        if full:
-            params.append(list(full))
-        params.append(limit)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        rows.sort(key=lambda row: (row[2], row[0]))  # RETURNING has no order: the oldest due keep their place
+        """PostgreSQL: one statement claims; rows beyond a channel's cap (twice ``per_channel``
+        claimed) are given straight back, keeping the lease arithmetic true."""
+        rows = claims.claim_in_one_statement(limit=limit, skip_channels=full, token=token, now=now, lease=self.lease)
         kept = set(self._pick([(pk, channel_id) for pk, channel_id, _ in rows], limit))
         excess = [pk for pk, _, _ in rows if pk not in kept]
         if excess:
             # Over a channel's cap: back to pending as they were (same next_attempt_at, so same order).
-            Delivery.objects.filter(pk__in=excess, claim_token=token, status=DeliveryStatus.SENDING).update(
-                status=DeliveryStatus.PENDING, claim_token=None, lease_expires_at=None, updated_at=now
+            claims.give_back(
+                Delivery.objects.filter(pk__in=excess, claim_token=token, status=DeliveryStatus.SENDING),
+                now=now,
+                due_now=False,
             )
         return len(kept)
 
     def _pick(self, candidates: list[tuple[int, int]], limit: int) -> list[int]:
-        room = Counter()
-        picked = []
-        for pk, channel_id in candidates:
-            if self._claimed_by_channel[channel_id] + room[channel_id] >= 2 * self.per_channel:
-                continue
-            room[channel_id] += 1
-            picked.append(pk)
-            if len(picked) >= limit:
-                break
-        return picked
-
-    def _mark_claimed(self, picked: list[int], token: uuid.UUID, now: dt.datetime) -> int:
-        return Delivery.objects.filter(pk__in=picked, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
-            status=DeliveryStatus.SENDING, claim_token=token, lease_expires_at=now + self.lease, updated_at=now
+        return claims.pick(
+            candidates, limit, claimed_by_channel=self._claimed_by_channel, per_channel_cap=2 * self.per_channel
         )
 
     def _release_waiting(self) -> None:
@@ -330,27 +310,15 @@ class Dispatcher:
             return
         for flight in waiting:
             self._claimed_by_channel[flight.delivery.channel_id] -= 1
-        now = timezone.now()
-        self.stats.released += Delivery.objects.filter(
-            pk__in=[f.delivery.pk for f in waiting],
-            claim_token__in={f.token for f in waiting},
-            status=DeliveryStatus.SENDING,
-        ).update(
-            status=DeliveryStatus.PENDING, claim_token=None, lease_expires_at=None, next_attempt_at=now, updated_at=now
+        self.stats.released += claims.give_back(
+            Delivery.objects.filter(
+                pk__in=[f.delivery.pk for f in waiting],
+                claim_token__in={f.token for f in waiting},
+                status=DeliveryStatus.SENDING,
+            ),
+            now=timezone.now(),
+            due_now=True,
         )
-
-    @staticmethod
-    def _refusal(delivery: Delivery, trigger: str) -> tuple[str, str] | None:
-        """Re-checked after the claim: the staff may have switched things off since the event was emitted."""
-        if not delivery.channel.active:
-            return ErrorKind.CHANNEL_INACTIVE, f"The channel {delivery.channel.name!r} is inactive."
-        if trigger == Trigger.MANUAL:
-            return None  # a person asked for this one attempt
-        if delivery.subscription is None or not delivery.subscription.active:
-            return ErrorKind.SUBSCRIPTION_INACTIVE, "The subscription was removed or deactivated before sending."
-        if not delivery.event_type.enabled:
-            return ErrorKind.TYPE_DISABLED, f"The event type {delivery.event_type_id} was disabled before sending."
-        return None
 
     # --- results -----------------------------------------------------------------
 
@@ -383,86 +351,4 @@ class Dispatcher:
             tokens.add(flight.token)
             self.stats.by_status[flight.delivery.status] += 1
         self.stats.sent += len(done)
-        self._save(rows, attempts, list(tokens), now)
-
-    def _save(
-        self, rows: list[tuple[Delivery, str | None]], attempts: list[Attempt], tokens: list[uuid.UUID], now
-    ) -> None:
-        """Write outcomes: one UPDATE per distinct outcome (all the 200s of a batch are one statement).
-
-        Fenced by the claim tokens: a row whose lease expired and was claimed by another
-        worker is not overwritten with this (late) result. ``trigger`` None: no attempt was made.
-        """
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        for delivery, trigger in rows:
-            key = (
-                delivery.status,
-                delivery.next_attempt_at,
-                delivery.completed_at,
-                delivery.last_error,
-                delivery.last_response_status,
-                delivery.failure_reason,
-                trigger is not None,
-                trigger == Trigger.AUTOMATIC,
-            )
-            groups[key].append(delivery.pk)
-        updated = 0
-        with transaction.atomic():
-            for (
-                status,
-                next_at,
-                completed,
-                error,
-                response_status,
-                reason,
-                attempted,
-                automatic,
-            ), pks in groups.items():
-                values = dict(
-                    status=status,
-                    next_attempt_at=next_at,
-                    completed_at=completed,
-                    last_error=error,
-                    last_response_status=response_status,
-                    failure_reason=reason,
-                    lease_expires_at=None,
-                    claim_token=None,
-                    pending_trigger=Trigger.AUTOMATIC,
-                    requested_by=None,
-                    updated_at=now,
-                )
-                if attempted:
-                    values["attempt_count"] = F("attempt_count") + 1
-                if automatic:
-                    values["automatic_attempts"] = F("automatic_attempts") + 1
-                updated += Delivery.objects.filter(
-                    pk__in=pks, claim_token__in=tokens, status=DeliveryStatus.SENDING
-                ).update(**values)
-            if attempts:
-                try:
-                    with transaction.atomic():
-                        Attempt.objects.bulk_create(attempts, batch_size=500, ignore_conflicts=True)
-                except DatabaseError:
-                    # One unstorable record must not sink the batch: save them one by one,
-                    # and an attempt that still fails without what the remote end sent.
-                    logger.exception("Saving %d attempts at once failed; saving them one by one", len(attempts))
-                    for attempt in attempts:
-                        _save_attempt_alone(attempt)
-        if updated < len(rows):
-            self.stats.lost_leases += len(rows) - updated
-            logger.warning("%d deliveries were taken back before their result was saved", len(rows) - updated)
-
-
-def _save_attempt_alone(attempt: Attempt) -> None:
-    try:
-        with transaction.atomic():
-            Attempt.objects.bulk_create([attempt], ignore_conflicts=True)
-        return
-    except DatabaseError:
-        logger.exception(
-            "Attempt %s of delivery %s could not be stored as received", attempt.number, attempt.delivery_id
-        )
-    attempt.response_headers, attempt.response_body = {}, ""
-    attempt.error_detail = (attempt.error_detail + " (the response could not be stored)").strip()
-    with transaction.atomic():
-        Attempt.objects.bulk_create([attempt], ignore_conflicts=True)
+        self.stats.lost_leases += save_results(rows, attempts, list(tokens), now)

@@ -1,0 +1,68 @@
+"""One attempt of one delivery: ``perform(job) -> Outcome``, run in a pool thread, free of the database.
+
+Postback and Slack channels are HTTP (``transport``), with the body of ``envelope`` or
+``slack_sender``; e-mail channels go through ``email_sender``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+
+import requests
+
+from channels.ssrf import BlockedTarget, UnresolvableHost
+from deliveries.engine import transport
+from deliveries.engine.email_sender import send_email
+from deliveries.engine.envelope import signed_postback
+from deliveries.engine.jobs import Job, Outcome, clean_text, short_error
+from deliveries.engine.slack_sender import slack_message
+
+logger = logging.getLogger(__name__)
+
+
+def perform(job: Job) -> Outcome:
+    """Make one attempt; never raises (an unexpected error becomes an ``internal`` outcome)."""
+    started = dt.datetime.now(dt.UTC)
+    try:
+        if job.kind == "email":
+            return send_email(job, started)
+        return _post(job, started)
+    except Exception as exc:  # a bug must not lose the delivery: it is recorded and the delivery fails
+        logger.exception("Unexpected error sending delivery %s", job.delivery_id)
+        return Outcome(started_at=started, error="internal", error_detail=f"{type(exc).__name__}: {exc}"[:1000])
+
+
+def _post(job: Job, started: dt.datetime) -> Outcome:
+    body, headers, logged = slack_message(job) if job.kind == "slack" else signed_postback(job)
+    outcome = Outcome(started_at=started, request_url=job.url, request_headers=logged, request_body=body)
+    clock = time.monotonic()
+    try:
+        answer = transport.post(job.url, body=body.encode("utf-8"), headers=headers, timeout=job.timeout)
+        outcome.response_status = answer.status
+        outcome.response_headers = answer.headers
+        outcome.response_body = answer.body
+        outcome.error_detail = answer.read_error
+        if not 200 <= answer.status < 300:
+            outcome.error = "http_status"
+            outcome.error_detail = clean_text(f"HTTP {answer.status} {answer.reason}".strip())
+            outcome.retry_after_s = transport.parse_retry_after(answer.retry_after)
+    except transport.AttemptTimedOut:
+        outcome.error = "timeout"
+        outcome.error_detail = f"No complete response within {job.timeout:g} s (the endpoint answered too slowly)."
+    except UnresolvableHost as exc:
+        outcome.error, outcome.error_detail = "dns", str(exc)
+    except BlockedTarget as exc:
+        outcome.error, outcome.error_detail = "blocked_target", str(exc)
+    except requests.exceptions.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
+        outcome.error = "timeout"
+        outcome.error_detail = f"No response within {job.timeout:g} s ({type(exc).__name__})."
+    except requests.exceptions.ConnectionError as exc:
+        outcome.error = "dns" if transport.is_name_resolution_error(exc) else "connection"
+        outcome.error_detail = short_error(exc)
+    except requests.exceptions.RequestException as exc:
+        outcome.error, outcome.error_detail = "connection", short_error(exc)
+    finally:
+        outcome.duration_ms = int((time.monotonic() - clock) * 1000)
+    return outcome

@@ -1,0 +1,255 @@
+"""HTTP for one attempt: the pinned-address session, a bounded read, a deadline on the whole attempt.
+
+Free of the database: pool threads call ``post`` and never hold a database connection.
+What the attempt means (signed body, outcome) is ``envelope`` and ``send``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import requests
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from channels.ssrf import VettedAddressAdapter
+from deliveries.engine.jobs import clean_text, short_error
+
+RESPONSE_BODY_LIMIT = 4096
+
+
+class AttemptTimedOut(Exception):
+    """The whole attempt outlived its timeout: the watchdog hung up on it."""
+
+
+@dataclass
+class Answer:
+    """What the endpoint sent back, bounded and storable."""
+
+    status: int
+    reason: str
+    headers: dict = field(default_factory=dict)
+    body: str = ""
+    read_error: str = ""  # why the body is missing, when reading it failed
+    retry_after: str | None = None
+
+
+# --- A deadline on the whole attempt ------------------------------------------------
+#
+# requests' timeout bounds each socket read, so an endpoint that trickles one byte every
+# half second is never cut off. One watchdog thread per process holds every attempt's
+# deadline; when one passes it shuts the attempt's socket down, the blocked read returns,
+# and the attempt ends as a timeout. The connection registers itself (``_AttemptConnection``)
+# with the attempt running on its thread.
+
+
+class _Attempt:
+    __slots__ = ("connection", "expired")
+
+    def __init__(self):
+        self.connection = None
+        self.expired = False
+
+    def expire(self) -> None:
+        self.expired = True
+        connection = self.connection
+        if connection is None or getattr(connection, "_postback_attempt", None) is not self:
+            return  # finished, and the pooled connection may already serve another attempt
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Watchdog:
+    def __init__(self):
+        self._heap: list[tuple[float, int, _Attempt]] = []
+        self._cancelled: set[int] = set()
+        self._condition = threading.Condition()
+        self._counter = 0
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+
+    def arm(self, seconds: float, attempt: _Attempt) -> int:
+        with self._condition:
+            if self._thread is None or self._pid != os.getpid():
+                self._heap, self._cancelled, self._pid = [], set(), os.getpid()
+                self._thread = threading.Thread(target=self._run, name="postback-watchdog", daemon=True)
+                self._thread.start()
+            self._counter += 1
+            entry = (time.monotonic() + seconds, self._counter, attempt)
+            heapq.heappush(self._heap, entry)
+            if self._heap[0] is entry:  # only an earlier deadline changes what the watchdog waits for
+                self._condition.notify()
+            return self._counter
+
+    def disarm(self, token: int, attempt: _Attempt) -> None:
+        with self._condition:
+            self._cancelled.add(token)
+            attempt.connection = None
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._heap:
+                    self._condition.wait()
+                deadline, token, attempt = self._heap[0]
+                if token in self._cancelled:
+                    heapq.heappop(self._heap)
+                    self._cancelled.discard(token)
+                    continue
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._condition.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                # Under the lock, so a disarm() racing with the deadline either wins or waits.
+                attempt.expire()
+
+
+_watchdog = _Watchdog()
+_current = threading.local()
+
+
+def _register(connection) -> None:
+    attempt = getattr(_current, "attempt", None)
+    connection._postback_attempt = attempt
+    if attempt is not None:
+        attempt.connection = connection
+
+
+class _AttemptConnection(HTTPConnection):
+    def request(self, *args, **kwargs):
+        _register(self)
+        return super().request(*args, **kwargs)
+
+
+class _AttemptHTTPSConnection(HTTPSConnection):
+    def request(self, *args, **kwargs):
+        _register(self)
+        return super().request(*args, **kwargs)
+
+
+class _AttemptPool(HTTPConnectionPool):
+    ConnectionCls = _AttemptConnection
+
+
+class _AttemptHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _AttemptHTTPSConnection
+
+
+# --- The HTTP session -------------------------------------------------------------
+
+_session_lock = threading.Lock()
+_session: requests.Session | None = None
+_session_pid: int | None = None
+
+
+def get_session() -> requests.Session:
+    """One session per process (rebuilt after a fork), shared by the pool threads."""
+    global _session, _session_pid
+    if _session is None or _session_pid != os.getpid():
+        with _session_lock:
+            if _session is None or _session_pid != os.getpid():
+                session = requests.Session()
+                # Never a proxy from the environment: it would connect somewhere other than the vetted address.
+                session.trust_env = False
+                adapter = VettedAddressAdapter(pool_connections=64, pool_maxsize=64, max_retries=0)
+                adapter.poolmanager.pool_classes_by_scheme = {"http": _AttemptPool, "https": _AttemptHTTPSPool}
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                _session, _session_pid = session, os.getpid()
+    return _session
+
+
+# --- One POST ---------------------------------------------------------------------
+
+
+def post(url: str, *, body: bytes, headers: dict, timeout: float) -> Answer:
+    """POST ``body`` to ``url`` once: no redirects followed, at most ``RESPONSE_BODY_LIMIT`` bytes of the
+    answer read, and the whole exchange cut off after ``timeout`` seconds.
+
+    Raises ``AttemptTimedOut`` when the deadline cut the exchange off, ``channels.ssrf.BlockedTarget``
+    (or ``UnresolvableHost``) for a refused target, and ``requests``' exceptions for the rest.
+    """
+    response = None
+    attempt = _current.attempt = _Attempt()
+    token = _watchdog.arm(timeout, attempt)
+    try:
+        response = get_session().post(
+            url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+        )
+        answer = Answer(
+            status=response.status_code,
+            reason=response.reason or "",
+            headers={clean_text(str(k)): clean_text(str(v)) for k, v in response.headers.items()},
+            retry_after=response.headers.get("Retry-After"),
+        )
+        answer.body, answer.read_error = _read_head(response)
+        if attempt.expired:
+            # Cut off by the deadline: what was parsed before the hang-up is not an answer.
+            raise AttemptTimedOut()
+        return answer
+    except requests.exceptions.Timeout:
+        raise  # requests' own timeout (connect, or one read) is reported as such
+    except requests.exceptions.RequestException as exc:
+        if attempt.expired:
+            raise AttemptTimedOut() from exc
+        raise
+    finally:
+        _watchdog.disarm(token, attempt)
+        _current.attempt = None
+        if response is not None:
+            response.close()
+
+
+def _read_head(response: requests.Response) -> tuple[str, str]:
+    """At most the first 4 KiB of the body (a 100 MB answer costs one read), and why it is missing if it is."""
+    try:
+        head = response.raw.read(RESPONSE_BODY_LIMIT, decode_content=True) or b""
+    except Exception as exc:  # the status already decides the outcome; note why the body is missing
+        return "", f"Reading the response body failed (or was cut at the timeout): {short_error(exc)}"
+    text = clean_text(head[:RESPONSE_BODY_LIMIT].decode(response.encoding or "utf-8", errors="replace"))
+    # Replacement characters take 3 bytes each: keep what is stored within 4 KiB too.
+    return text.encode("utf-8")[:RESPONSE_BODY_LIMIT].decode("utf-8", errors="ignore"), ""
+
+
+def is_name_resolution_error(exc: BaseException) -> bool:
+    """Does this connection error come from a failed DNS lookup (urllib3's ``NameResolutionError``)?"""
+    seen = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__name__ == "NameResolutionError":
+            return True
+        reason = getattr(current, "reason", None)
+        nested = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = reason if isinstance(reason, BaseException) else nested or current.__cause__ or current.__context__
+    return False
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(int(value)))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())

@@ -1,0 +1,92 @@
+"""Writing an event, the part that is the events app's: what the caller said, checked; the same id
+seen again; the order the event refers to. ``deliveries.fanout.emit`` puts them together with
+the deliveries, in one savepoint of the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from events.exceptions import EventConflict
+from events.models import Event, EventType, Order, Source
+from events.validation import (
+    validate_payload,
+    validated_event_id,
+    validated_event_type,
+    validated_occurred_at,
+    validated_order_ref,
+)
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """An event as the caller described it, every field checked."""
+
+    event_type: EventType
+    source: str
+    payload: dict
+    event_id: uuid.UUID | None  # None: the caller gave none, a new one is made
+    occurred_at: dt.datetime | None
+    order_ref: str
+    triggered_by: Any
+
+    def new_event(self) -> Event:
+        return Event(
+            id=self.event_id or uuid.uuid4(),
+            type=self.event_type,
+            source=self.source,
+            occurred_at=self.occurred_at or timezone.now(),
+            payload=self.payload,
+            order_ref=self.order_ref,
+            triggered_by=self.triggered_by,
+        )
+
+
+def validate_event_input(
+    key: str,
+    *,
+    source: str,
+    payload: dict,
+    order_ref: str | None = None,
+    triggered_by=None,
+    event_id: uuid.UUID | str | None = None,
+    occurred_at: dt.datetime | str | None = None,
+) -> EventInput:
+    """Check ``emit``'s arguments; raise ``ValidationError`` keyed by field (``PayloadTooLarge`` for the size)."""
+    event_type = validated_event_type(key)
+    errors: dict[str, list[str]] = {}
+    if source not in Source.values:
+        errors["source"] = [f"Unknown source; use one of {', '.join(Source.values)}."]
+    event_uuid = validated_event_id(event_id, errors)
+    occurred = validated_occurred_at(occurred_at, errors)
+    order_ref = validated_order_ref(order_ref, errors)
+    if errors:
+        raise ValidationError(errors)
+    validate_payload(payload, event_type)
+    if triggered_by is not None and not getattr(triggered_by, "is_authenticated", False):
+        triggered_by = None  # AnonymousUser (or anything that is not a stored user): nobody in particular
+    return EventInput(event_type, source, payload, event_uuid, occurred, order_ref, triggered_by)
+
+
+def same_or_conflict(existing: Event, *, key: str, payload: Any) -> Event:
+    """The stored event when an id is emitted again with the same content; ``EventConflict`` otherwise."""
+    if existing.type_id != key or existing.payload != payload:
+        raise EventConflict(existing.pk)
+    return existing
+
+
+def touch_order(ref: str, *, at: dt.datetime) -> None:
+    """Record that an event about order ``ref`` happened ``at`` (the Orders view lists these)."""
+    # One statement either way, so concurrent emits for the same order do not race.
+    Order.objects.bulk_create(
+        [Order(ref=ref, first_event_at=at, last_event_at=at)],
+        update_conflicts=True,
+        unique_fields=["ref"],
+        update_fields=["last_event_at"],
+    )

@@ -1,0 +1,272 @@
+"""Channels in the admin (SPEC section 7): a form per kind, test send, reveal/rotate secret, recent health.
+
+A project page rather than the channels app's, because it shows delivery health and sends
+test events (``deliveries``). Creating, changing, deleting and rotating go through
+``channels.services``; the test send through ``deliveries.services``.
+
+Buttons that act (test send, reveal, rotate) are POST forms on their own routes, each
+behind its own permission (``UserAdmin``'s pattern: ``get_urls`` before the defaults,
+``admin_view``, permission, ``log_change``, message or page, redirect).
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from channels.kinds import ChannelKind
+from channels.models import Channel
+from channels.services import (
+    CHANNEL_FIELDS,
+    ROTATE_PERMISSION,
+    create_channel,
+    delete_channel,
+    delete_refusal,
+    rotate_secret,
+    update_channel,
+)
+from common.admin import safe_next_url
+from deliveries.selectors import channel_health, last_failure_of, recent_tests_of
+from deliveries.services import SEND_TEST_PERMISSION, send_test_event
+
+REVEAL_PERMISSION = "channels.reveal_secret"
+
+KIND_FIELDS = {
+    ChannelKind.POSTBACK: ["name", "kind", "url", "headers", "timeout", "active"],
+    ChannelKind.SLACK: ["name", "kind", "url", "timeout", "active"],
+    ChannelKind.EMAIL: ["name", "kind", "email_to", "active"],
+}
+
+
+class ChannelChangeList(ChangeList):
+    """Adds each shown channel's last-24-hour health, in one query for the whole page."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        health = channel_health(channel_ids=[c.pk for c in self.result_list])
+        for channel in self.result_list:
+            channel.health = health.get(channel.pk)
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "target", "active", "success_rate_24h", "last_failure_24h"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name", "url"]
+    show_facets = admin.ShowFacets.NEVER
+    change_form_template = "admin/channels/channel/change_form.html"
+
+    def get_changelist(self, request, **kwargs):
+        return ChannelChangeList
+
+    def get_actions(self, request):
+        # Bulk delete would collect every delivery of every selected channel in memory.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        """A channel with deliveries is deactivated, not deleted: deleting it would erase its log
+        (and Django's confirmation page would load every one of its deliveries)."""
+        channel = self.get_object(request, unquote(object_id))
+        refusal = channel and delete_refusal(channel=channel)
+        if refusal:
+            self.message_user(request, refusal, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:channels_channel_change", args=[channel.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        delete_channel(channel=obj, user=request.user)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changed = {name: getattr(obj, name) for name in form.changed_data if name in CHANNEL_FIELDS}
+            update_channel(channel=obj, changes=changed, user=request.user)
+            return
+        fields = {name: getattr(obj, name) for name in form.cleaned_data if name in CHANNEL_FIELDS}
+        created = create_channel(**fields, user=request.user)
+        obj.pk = created.pk  # the admin logs, links to and names its own instance
+        obj.refresh_from_db()
+
+    # --- columns -------------------------------------------------------------
+
+    @admin.display(description="target")
+    def target(self, channel):
+        return channel.url or channel.email_to
+
+    @admin.display(description="success (24 h)")
+    def success_rate_24h(self, channel):
+        health = getattr(channel, "health", None)
+        if health is None or health.success_rate is None:
+            return "-"
+        return f"{health.success_rate:.0%} of {health.finished}"
+
+    @admin.display(description="last failure (24 h)")
+    def last_failure_24h(self, channel):
+        health = getattr(channel, "health", None)
+        if health is None or health.last_failure_at is None:
+            return "-"
+        url = reverse("admin:deliveries_delivery_changelist") + f"?channel__id__exact={channel.pk}&status__exact=failed"
+        return format_html('<a href="{}">{}</a>', url, f"{health.last_failure_at:%Y-%m-%d %H:%M}")
+
+    # --- one form per kind -----------------------------------------------------
+
+    def _kind(self, request, obj=None) -> str | None:
+        if obj is not None:
+            return obj.kind
+        kind = request.POST.get("kind") or request.GET.get("kind")
+        return kind if kind in ChannelKind.values else None
+
+    def get_fields(self, request, obj=None):
+        return KIND_FIELDS[self._kind(request, obj) or ChannelKind.POSTBACK]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["kind"] if obj is not None else []
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "url":
+            kwargs["assume_scheme"] = "https"  # Django 6's default; a typed scheme is kept as is
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and "kind" in form.base_fields:
+            # The kind was chosen on the previous page; the form is that kind's.
+            form.base_fields["kind"].widget = forms.HiddenInput()
+        if "headers" in form.base_fields:
+            form.base_fields[
+                "headers"
+            ].help_text = 'A JSON object, e.g. {"X-Api-Key": "..."}. The signature headers are set by the service.'
+        return form
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if self._kind(request) is None:
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Add channel: which kind?",
+                "kinds": ChannelKind.choices,
+                "next": request.GET.get("next", ""),
+            }
+            return TemplateResponse(request, "admin/channels/channel/choose_kind.html", context)
+        return super().add_view(request, form_url, extra_context)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # "Attach channel" sent staff here to create one: take them back with it preselected.
+        next_url = safe_next_url(request, request.GET.get("next", ""))
+        if next_url and "_continue" not in request.POST and "_addanother" not in request.POST:
+            self.message_user(request, f"Channel “{obj}” was created.", messages.SUCCESS)
+            separator = "&" if "?" in next_url else "?"
+            return HttpResponseRedirect(f"{next_url}{separator}channel={obj.pk}")
+        return super().response_add(request, obj, post_url_continue)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        channel = self.get_object(request, unquote(object_id))
+        extra_context = extra_context or {}
+        if channel is not None:
+            health = channel_health(channel_ids=[channel.pk]).get(channel.pk)
+            extra_context.update(
+                {
+                    "health": health,
+                    "last_failure": last_failure_of(channel=channel),
+                    "recent_tests": list(recent_tests_of(channel=channel)),
+                    "can_send_test": request.user.has_perm(SEND_TEST_PERMISSION),
+                    "can_reveal_secret": channel.is_postback and request.user.has_perm(REVEAL_PERMISSION),
+                    "can_rotate_secret": channel.is_postback and request.user.has_perm(ROTATE_PERMISSION),
+                    "subscriptions": channel.subscriptions.select_related("event_type").order_by(
+                        "event_type__position"
+                    ),
+                }
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- actions on one channel -------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:channel_id>/send-test/", wrap(self.send_test_view), name="channels_channel_send_test"),
+            path(
+                "<int:channel_id>/reveal-secret/", wrap(self.reveal_secret_view), name="channels_channel_reveal_secret"
+            ),
+            path(
+                "<int:channel_id>/rotate-secret/", wrap(self.rotate_secret_view), name="channels_channel_rotate_secret"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _change_page(self, channel) -> str:
+        return reverse("admin:channels_channel_change", args=[channel.pk])
+
+    def send_test_view(self, request, channel_id):
+        if not request.user.has_perm(SEND_TEST_PERMISSION):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        channel = get_object_or_404(Channel, pk=channel_id)
+        try:
+            attempt = send_test_event(channel=channel, user=request.user)
+        except ValidationError as exc:
+            self.message_user(request, f"Test event not sent: {' '.join(exc.messages)}", messages.ERROR)
+            return HttpResponseRedirect(self._change_page(channel))
+        self.log_change(request, channel, "Sent a test event.")
+        if attempt.succeeded:
+            self.message_user(
+                request,
+                f"Test event delivered: HTTP {attempt.response_status} in {attempt.duration_ms} ms.",
+                messages.SUCCESS,
+            )
+        else:
+            outcome = f"HTTP {attempt.response_status}" if attempt.response_status else attempt.get_error_display()
+            detail = f" ({attempt.error_detail})" if attempt.error_detail else ""
+            self.message_user(
+                request, f"Test event failed: {outcome}{detail} after {attempt.duration_ms} ms.", messages.ERROR
+            )
+        return HttpResponseRedirect(self._change_page(channel) + "#recent-tests")
+
+    def _secret_page(self, request, channel, *, rotated: bool):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Signing secret of {channel}",
+            "channel": channel,
+            "rotated": rotated,
+        }
+        response = TemplateResponse(request, "admin/channels/channel/secret.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def reveal_secret_view(self, request, channel_id):
+        """Shows the secret once, on a page answering a POST (never in a message, a URL or a cookie)."""
+        if not request.user.has_perm(REVEAL_PERMISSION):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        channel = get_object_or_404(Channel, pk=channel_id, kind=ChannelKind.POSTBACK)
+        self.log_change(request, channel, "Revealed the signing secret.")
+        return self._secret_page(request, channel, rotated=False)
+
+    def rotate_secret_view(self, request, channel_id):
+        if not request.user.has_perm(ROTATE_PERMISSION):
+            raise PermissionDenied
+        channel = get_object_or_404(Channel, pk=channel_id, kind=ChannelKind.POSTBACK)
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Rotate the signing secret?",
+                "channel": channel,
+            }
+            return TemplateResponse(request, "admin/channels/channel/rotate_confirm.html", context)
+        rotate_secret(channel=channel, user=request.user)
+        channel.refresh_from_db()
+        self.log_change(request, channel, "Rotated the signing secret.")
+        return self._secret_page(request, channel, rotated=True)

@@ -1,0 +1,37 @@
+"""The forms of the System notifications pages: attach a channel, edit an attachment's sources."""
+
+from django import forms
+
+from channels.kinds import ChannelKind
+from channels.models import Channel
+from events.models import EventType, Source
+
+
+class SourcesField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=Source.choices,
+            error_messages={"required": "Choose at least one source (admin, shop, funnel)."},
+            help_text="Notify only for events that happened on these sources.",
+            **kwargs,
+        )
+
+
+class AttachChannelForm(forms.Form):
+    channel = forms.ModelChoiceField(queryset=Channel.objects.none(), empty_label="Choose a channel")
+    sources = SourcesField()
+
+    def __init__(self, *args, event_type: EventType, **kwargs):
+        super().__init__(*args, **kwargs)
+        channels = Channel.objects.exclude(subscriptions__event_type=event_type).order_by("name", "id")
+        if event_type.postback_only:
+            channels = channels.filter(kind=ChannelKind.POSTBACK)
+        self.fields["channel"].queryset = channels
+        self.fields["channel"].label_from_instance = lambda c: f"{c.name} ({c.get_kind_display()})"
+
+
+class EditSubscriptionForm(forms.Form):
+    sources = SourcesField()
+    active = forms.BooleanField(required=False, help_text="Inactive attachments send nothing.")

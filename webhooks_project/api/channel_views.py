@@ -1,0 +1,149 @@
+"""REST API: channels (CRUD, test send, secret rotation). SPEC section 8.
+
+A project view rather than the channels app's, because the test send is a delivery
+(``deliveries.services``). Every write is a service of ``channels.services``.
+"""
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from channels.exceptions import ChannelInUse
+from channels.filters import ChannelFilter
+from channels.models import Channel
+from channels.serializers import (
+    ChannelCreatedSerializer,
+    ChannelInputSerializer,
+    ChannelSerializer,
+    RotatedSecretSerializer,
+)
+from channels.services import ROTATE_PERMISSION, create_channel, delete_channel, update_channel
+from channels.services import rotate_secret as rotate_channel_secret
+from common.api.errors import Conflict, ErrorResponseSerializer
+from deliveries.serializers import TestSendResultSerializer
+from deliveries.services import SEND_TEST_PERMISSION, send_test_event
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List channels", tags=["channels"]),
+    retrieve=extend_schema(summary="One channel", tags=["channels"]),
+    create=extend_schema(
+        summary="Create a channel",
+        description=(
+            "Postback channels get a `whsec_` signing secret, returned in this answer only. "
+            "URLs must be http(s) and may not point at internal addresses; header names and values "
+            "may not contain CR or LF nor override the Standard Webhooks headers."
+        ),
+        request=ChannelInputSerializer,
+        examples=[
+            OpenApiExample(
+                "A postback endpoint",
+                value={
+                    "name": "Shop backend",
+                    "kind": "postback",
+                    "url": "https://hooks.example.com/postbacks",
+                    "headers": {"X-Tenant": "42"},
+                    "timeout": 10,
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "An email channel",
+                value={"name": "Ops mailbox", "kind": "email", "email_to": "ops@example.com"},
+                request_only=True,
+            ),
+        ],
+        responses={201: ChannelCreatedSerializer},
+        tags=["channels"],
+    ),
+    partial_update=extend_schema(
+        summary="Change a channel",
+        description="Any field but `kind` (fixed once created). The secret is not returned.",
+        request=ChannelInputSerializer(partial=True),
+        responses={200: ChannelSerializer},
+        tags=["channels"],
+    ),
+    destroy=extend_schema(
+        summary="Delete a channel",
+        description=(
+            "Only a channel with no deliveries in its log (its subscriptions go with it). A channel with "
+            "deliveries answers **409**: deactivate it instead (`PATCH` with `active: false`)."
+        ),
+        responses={
+            204: None,
+            409: OpenApiResponse(
+                ErrorResponseSerializer, description="The channel has deliveries; `detail` says what to do."
+            ),
+        },
+        tags=["channels"],
+    ),
+)
+class ChannelViewSet(viewsets.ModelViewSet):
+    queryset = Channel.objects.all()
+    serializer_class = ChannelSerializer
+    filterset_class = ChannelFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    action_permissions = {
+        "test": ["channels.view_channel", SEND_TEST_PERMISSION],
+        "rotate_secret": ["channels.view_channel", ROTATE_PERMISSION],
+    }
+
+    def create(self, request, *args, **kwargs):
+        data = ChannelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        channel = create_channel(**data.validated_data, user=request.user)
+        return Response(ChannelCreatedSerializer(channel).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        channel = self.get_object()
+        data = ChannelInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        channel = update_channel(channel=channel, changes=data.validated_data, user=request.user)
+        return Response(ChannelSerializer(channel).data)
+
+    def destroy(self, request, *args, **kwargs):
+        try:
+            delete_channel(channel=self.get_object(), user=request.user)
+        except ChannelInUse as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Send the test event",
+        description=(
+            "Sends the `test` event with the catalogue's dummy payload to this channel now and answers "
+            "with the outcome of that one attempt (the endpoint's status, or the error). Needs "
+            "`channels.send_test_event`."
+        ),
+        request=None,
+        responses={200: TestSendResultSerializer},
+        tags=["channels"],
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        channel = self.get_object()
+        attempt = send_test_event(channel=channel, user=request.user)
+        return Response(TestSendResultSerializer(attempt).data)
+
+    @extend_schema(
+        summary="Rotate the signing secret",
+        description=(
+            "Gives the channel a new `whsec_` secret, returned in this answer only. For the grace period "
+            "(until `previous_secret_expires_at`) postbacks are signed with both secrets, so receivers can "
+            "switch without losing any. Needs `channels.rotate_secret`."
+        ),
+        request=None,
+        responses={200: RotatedSecretSerializer},
+        tags=["channels"],
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        channel = self.get_object()
+        secret = rotate_channel_secret(channel=channel, user=request.user)
+        channel.refresh_from_db(fields=["previous_secret_expires_at"])
+        return Response(
+            RotatedSecretSerializer(
+                {"id": channel.pk, "secret": secret, "previous_secret_expires_at": channel.previous_secret_expires_at}
+            ).data
+        )
