@@ -97,9 +97,9 @@ def subscribe(*, key: str, channel):
 
 
 def order_payload(i: int) -> dict:
-    from events.catalogue import _ORDER
+    from events.catalogue.examples import ORDER
 
-    return {"order": {**_ORDER, "id": f"B-{i}", "number": str(i)}}
+    return {"order": {**ORDER, "id": f"B-{i}", "number": str(i)}}
 
 
 def emit_order(i: int, *, event_id=None, key: str = "order.completed"):

@@ -1,0 +1,119 @@
+"""Seed 004's ten system events, and the ``test`` event (seed 001's TESTHOOK)."""
+
+from events.catalogue.examples import CUSTOMER, ORDER, ORDER_SCHEMA, TRANSACTION, TRANSACTION_SCHEMA, entry
+
+SYSTEM = [
+    # --- Seed 004: system notifications -------------------------------------------
+    entry(
+        "order.completed",
+        "Order completed",
+        "Orders",
+        "A successful order is closed: a purchase in admin, quote or shop; in funnels when the customer reaches "
+        "the thank-you page, or 30 minutes after the first purchase on a funnel page.",
+        {"order": ORDER},
+        manual_retry=True,
+        schema=ORDER_SCHEMA,
+    ),
+    entry(
+        "contact.created",
+        "Contact created",
+        "Contacts",
+        "A lead is created through the admin, shop or a funnel page, or a lead/customer is reactivated in the shop or a funnel.",
+        {"contact": {"id": "L-77", "email": "lead@example.net", "firstName": "Ada", "lastName": "Lovelace"}},
+    ),
+    entry(
+        "shipping.tracking_updated",
+        "Shipping tracking info updated",
+        "Shipping",
+        "The tracking information of an order was updated.",
+        {
+            "order": {"id": "A-1001"},
+            "tracking": {"carrier": "DHL", "number": "JJD000390007", "url": "https://example.net/track/JJD000390007"},
+        },
+    ),
+    entry(
+        "product.conflict",
+        "Product conflict",
+        "Products",
+        "A customer bought a digital product they already own.",
+        {"order": {"id": "A-1001"}, "product": {"id": "EBOOK-1", "name": "E-book"}, "customer": {"id": "K1234"}},
+    ),
+    entry(
+        "transaction.approved",
+        "Transaction approved",
+        "Transactions",
+        "A purchase transaction succeeded. In funnels an order can have several transactions (upsells), so this may fire several times per purchase.",
+        {"transaction": TRANSACTION},
+        manual_retry=True,
+        schema=TRANSACTION_SCHEMA,
+    ),
+    entry(
+        "transaction.declined",
+        "Transaction declined",
+        "Transactions",
+        "A purchase transaction was rejected. In funnels an order can have several transactions (upsells), so this may fire several times per purchase.",
+        {"transaction": {**TRANSACTION, "declineReason": "insufficient_funds"}},
+        manual_retry=True,
+        schema=TRANSACTION_SCHEMA,
+    ),
+    entry(
+        "refund.applied",
+        "Refund applied",
+        "Transactions",
+        "A refund or void was applied.",
+        {
+            "refund": {
+                "id": "R-300",
+                "transactionId": "T-5001",
+                "orderId": "A-1001",
+                "amount": "49.90",
+                "currency": "EUR",
+            }
+        },
+        manual_retry=True,
+    ),
+    entry(
+        "subscription.canceled",
+        "Subscription canceled",
+        "Subscriptions",
+        "A subscription was canceled.",
+        {
+            "subscription": {
+                "id": "S-88",
+                "customerId": "K1234",
+                "plan": "pro-monthly",
+                "canceledAt": "2026-11-23T10:15:00Z",
+            }
+        },
+    ),
+    entry(
+        "customer.created",
+        "Customer created",
+        "Customers",
+        "A lead makes their first successful purchase, or a new customer record is created. Postback channels only.",
+        {"customer": CUSTOMER},
+        postback_only=True,
+    ),
+    entry(
+        "survey.completed",
+        "Survey completed",
+        "Surveys",
+        "A survey was finished. Postback channels only.",
+        {
+            "survey": {
+                "id": "SV-5",
+                "contactId": "L-77",
+                "answers": [{"question": "How did you hear about us?", "answer": "A friend"}],
+            }
+        },
+        postback_only=True,
+    ),
+    # --- Test (seed 001's TESTHOOK) ---------------------------------------------------
+    entry(
+        "test",
+        "Test call",
+        "Test",
+        "A test call with dummy data, sent on demand to check that a channel receives and verifies postbacks.",
+        {"dummyData": {"message": "This is a test postback.", "id": 1, "ok": True}},
+    ),
+]
