@@ -3,8 +3,8 @@
     DATABASE_URL=postgres://.../scratch_db manage.py migrate
     DATABASE_URL=postgres://.../scratch_db manage.py time_admin_pages --seed 1000000
 
-``--seed N`` fills an *empty* database with N deliveries using the benchmark's seeder
-(``bench/admin_scale.py``: generate_series inserts, then VACUUM ANALYZE); without it the
+``--seed N`` fills an *empty* database with N deliveries using the seeder the benchmark uses too
+(``webhooks_project/management/scale_seed.py``: generate_series inserts, then VACUUM ANALYZE); without it the
 pages are timed on whatever the database holds. Use a scratch database: the seed is not
 removed afterwards.
 """
@@ -24,6 +24,7 @@ from django.utils.http import urlencode
 
 from deliveries.models import Delivery, DeliveryStatus
 from events.models import Order
+from webhooks_project.management.scale_seed import seed as seed_deliveries
 
 BENCH_USERNAME = "admin-page-timer"
 
@@ -43,8 +44,6 @@ class Command(BaseCommand):
                 raise CommandError("--seed needs an empty database: this one already has deliveries.")
             if connection.vendor != "postgresql":
                 raise CommandError("--seed uses PostgreSQL's generate_series; point DATABASE_URL at PostgreSQL.")
-            from bench.admin_scale import seed as seed_deliveries  # the benchmark's seeder, reused as is
-
             began = time.perf_counter()
             seeded = seed_deliveries(deliveries=seed)
             self.stdout.write(f"seeded {seeded['counts']} in {time.perf_counter() - began:.0f} s")

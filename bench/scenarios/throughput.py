@@ -1,0 +1,179 @@
+"""How many deliveries per second: the raw HTTP limit, django-q2's own ceiling, end to end, fan-out."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.conf import Conf
+from django_q.models import OrmQ
+from django_q.tasks import async_task
+
+from bench.harness import Receiver, poll, start_qcluster, stop_process
+from bench.scenarios import scenario
+from bench.scenarios.helpers import (
+    delivery_statuses,
+    emit_backlog,
+    emit_order,
+    postback_channel,
+    qcluster_log,
+    raw_loop,
+    subscribe,
+    wait_for_count,
+    warm_up,
+)
+
+
+@scenario
+def raw_session(cfg) -> dict:
+    """The limit: one bare loop of requests.Session().post of the same body to the same receiver."""
+    receiver = Receiver(None, cfg["receiver"])
+    count, elapsed = raw_loop(receiver, seconds=cfg["seconds"])
+    return {"raw_session_posts_per_s": count / elapsed, "details": {"posts": count, "seconds": round(elapsed, 2)}}
+
+
+@scenario
+def q2_noop(cfg) -> dict:
+    """django-q2 (save_limit=-1) draining one no-op task per delivery, from qcluster start."""
+    assert Conf.SAVE_LIMIT == -1, Conf.SAVE_LIMIT
+    n = cfg["n"]
+    done_file = Path(cfg["log_dir"]) / f"{cfg['name']}.done"
+    done_file.unlink(missing_ok=True)
+    broker = get_broker()
+    began = time.perf_counter()
+    # async_task signs and packs each job as usual; the packs are then written to the
+    # broker in bulk, so filling the queue does not take longer than draining it.
+    collector = _CollectingBroker()
+    for i in range(n):
+        async_task("bench.tasks.noop", i, broker=collector)
+    async_task("bench.tasks.mark_done", str(done_file), broker=collector)  # last, the brokers are FIFO
+    if Conf.ORM:
+        now = timezone.now()
+        OrmQ.objects.bulk_create(
+            [OrmQ(key=broker.list_key, payload=p, lock=now) for p in collector.packs], batch_size=1000
+        )
+    else:
+        for first in range(0, len(collector.packs), 1000):
+            broker.connection.rpush(broker.list_key, *collector.packs[first : first + 1000])
+    enqueue_s = time.perf_counter() - began
+
+    start = time.time()
+    cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
+    try:
+        if Conf.ORM:
+            # The ORM broker deletes a job only once its result was handled: an empty table is the end.
+            poll(
+                lambda: not OrmQ.objects.filter(key=broker.list_key).exists(),
+                timeout=cfg["timeout"],
+                interval=0.05,
+                what="the ORM queue to drain",
+            )
+            end = time.time()
+        else:
+            # Redis hands jobs out in order; the last one writes the time it ran.
+            poll(done_file.exists, timeout=cfg["timeout"], interval=0.05, what="the Redis queue to drain")
+            end = poll(lambda: _read_float(done_file), timeout=5, what="the end mark")
+    finally:
+        stop_process(cluster)
+    key = "q2_noop_sqlite_per_s" if Conf.ORM else "q2_noop_pg_redis_per_s"
+    return {
+        key: (n + 1) / (end - start),
+        "details": {"tasks": n + 1, "seconds": round(end - start, 2), "enqueue_per_s": round(n / enqueue_s)},
+    }
+
+
+class _CollectingBroker:
+    """Stands in for the broker in ``async_task(broker=...)``: keeps the signed packs."""
+
+    list_key = "collected"
+
+    def __init__(self):
+        self.packs = []
+
+    def enqueue(self, pack):
+        self.packs.append(pack)
+        return len(self.packs)
+
+
+def _read_float(path: Path):
+    try:
+        return float(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@scenario
+def e2e(cfg) -> dict:
+    """N events already committed, one subscription each: deliveries/s from qcluster start to the last arrival."""
+    receiver = Receiver(None, cfg["receiver"])
+    n = cfg["n"]
+    subscribe(key="order.completed", channel=postback_channel(name="e2e", url=f"{receiver.url}/e2e"))
+    emit_s = emit_backlog(n)
+    # The limit again, right before: the machine is shared, and its load drifts within a run.
+    raw_count, raw_elapsed = raw_loop(receiver, seconds=3)
+    raw_rate = raw_count / raw_elapsed
+    receiver.reset()
+    start = time.time()
+    cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
+    try:
+        stats = wait_for_count(receiver, n, timeout=cfg["timeout"], interval=0.1)
+    finally:
+        stop_process(cluster)
+    elapsed = stats["last"] - start
+    arrivals = receiver.arrivals()
+    unique = len({a[1] for a in arrivals})
+    suffix = cfg["suffix"]
+    return {
+        f"e2e_{suffix}_per_s": n / elapsed,
+        "details": {
+            "events": n,
+            "seconds": round(elapsed, 2),
+            "first_arrival_after_s": round(stats["first"] - start, 2),
+            "emit_per_s": round(n / emit_s),
+            "received": len(arrivals),
+            "duplicates": len(arrivals) - unique,
+            "raw_posts_per_s_just_before": round(raw_rate),
+            "ratio_vs_raw_just_before": round(n / elapsed / raw_rate, 3),
+            "statuses": delivery_statuses(),
+        },
+    }
+
+
+@scenario
+def fanout(cfg) -> dict:
+    """One event to 200 subscriptions, repeated: deliveries/s from the first commit to the last arrival."""
+    receiver = Receiver(None, cfg["receiver"])
+    width, events = cfg["width"], cfg["events"]
+    for i in range(width):
+        subscribe(key="order.completed", channel=postback_channel(name=f"fanout-{i}", url=f"{receiver.url}/fanout/{i}"))
+    cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
+    try:
+        warm_up(receiver, count=1, per_event=width)
+        start = time.time()
+        emit_seconds = []
+        for i in range(events):
+            began = time.perf_counter()
+            with transaction.atomic():
+                emit_order(30_000_000 + i)
+            emit_seconds.append(time.perf_counter() - began)
+        stats = wait_for_count(receiver, width * events, timeout=cfg["timeout"])
+    finally:
+        stop_process(cluster)
+    elapsed = stats["last"] - start
+    arrivals = receiver.arrivals()
+    return {
+        cfg["key"]: width * events / elapsed,
+        "details": {
+            "subscriptions": width,
+            "events": events,
+            "deliveries": width * events,
+            "seconds": round(elapsed, 2),
+            "emit_ms_median": round(statistics.median(emit_seconds) * 1000, 1),
+            "duplicates": len(arrivals) - len({(a[1], a[2]) for a in arrivals}),
+        },
+    }
