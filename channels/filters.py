@@ -1,23 +1,11 @@
 """Query-parameter filters of the channels and subscriptions lists."""
 
 import django_filters
-from django import forms
 
-from channels.models import Channel, ChannelKind, Subscription
+from channels.kinds import ChannelKind
+from channels.models import Channel, Subscription
+from common.api.filters import IdFilter
 from events.models import Source
-
-MAX_ID = 2**63 - 1
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A positive integer id (NumberFilter would take decimals and out-of-range numbers)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 class ChannelFilter(django_filters.FilterSet):

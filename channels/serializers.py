@@ -9,7 +9,8 @@ Validation of URLs, targets, headers and sources is the models' and services' jo
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from channels.models import MAX_TIMEOUT_S, Channel, ChannelKind, Subscription
+from channels.kinds import ChannelKind
+from channels.models import MAX_TIMEOUT_S, Channel, Subscription
 from events.models import EventType, Source
 
 

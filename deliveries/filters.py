@@ -2,7 +2,7 @@
 
 import django_filters
 
-from channels.filters import IdFilter
+from common.api.filters import IdFilter
 from deliveries.models import Delivery, DeliveryStatus
 from events.models import Source
 

@@ -34,30 +34,18 @@ RAW_BODY = json.dumps(
         "triggerUser": None,
         "webhookConfig": 1,
         "retryCount": 0,
-        "payload": {
-            "order": {
-                "id": "A-1001",
-                "number": "1001",
-                "total": "49.90",
-                "currency": "EUR",
-                "funnel": None,
-                "customer": {"id": "K1234", "email": "mail@example.net"},
-                "items": [{"sku": "EBOOK-1", "name": "E-book", "quantity": 1, "price": "49.90"}],
-            }
-        },
+        "payload": {"order": ORDER},
     },
     separators=(",", ":"),
 ).encode()
 
 
 def postback_channel(*, name: str, url: str, timeout: int | None = None):
-
     extra = {"timeout": timeout} if timeout else {}
     return Channel.objects.create(name=name, kind=ChannelKind.POSTBACK, url=url, **extra)
 
 
 def subscribe(*, key: str, channel):
-
     event_type = EventType.objects.get(key=key)
     if not event_type.enabled:
         set_event_type_enabled(event_type=event_type, enabled=True)
@@ -65,12 +53,10 @@ def subscribe(*, key: str, channel):
 
 
 def order_payload(i: int) -> dict:
-
     return {"order": {**ORDER, "id": f"B-{i}", "number": str(i)}}
 
 
 def emit_order(i: int, *, event_id=None, key: str = "order.completed"):
-
     if key == "order.completed":
         return emit(key, source="shop", payload=order_payload(i), order_ref=f"B-{i}", event_id=event_id)
     return emit(
@@ -89,7 +75,6 @@ def emit_backlog(n: int, *, batch: int = 500, start: int = 0) -> float:
 
 
 def delivery_statuses() -> dict:
-
     return dict(Counter(Delivery.objects.values_list("status", flat=True)))
 
 
