@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from common.api.errors import Conflict, ErrorResponseSerializer
 from common.api.pagination import NewestFirstCursorPages
+from deliveries.engine.refusals import RETRY_PERMISSION
 from deliveries.exceptions import RetryRefused
 from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery
@@ -27,7 +28,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_class = DeliveryFilter
     pagination_class = NewestFirstCursorPages
     cursor_ordering = "-id"
-    action_permissions = {"retry": ["deliveries.view_delivery", "deliveries.retry_delivery"]}
+    action_permissions = {"retry": ["deliveries.view_delivery", RETRY_PERMISSION]}
 
     def get_queryset(self):
         queryset = super().get_queryset()

@@ -4,5 +4,5 @@
 copies what one attempt needs out of the database; ``send`` makes the attempt
 (``transport`` for HTTP, ``envelope`` for the signed body, ``email_sender`` and
 ``slack_sender`` for the other kinds); ``outcome`` and ``refusals`` are the rules;
-``results`` writes them; ``kick`` asks a worker to start. docs/ENGINE.md tells the whole story.
+``results`` writes them; ``kick`` asks a worker to start. docs/ENGINE.md (to come) tells the whole story.
 """
