@@ -115,7 +115,9 @@ def rotate_secret(*, channel: Channel, grace: timedelta = SECRET_ROTATION_GRACE,
 
 
 @transaction.atomic
-def attach_channel(*, event_type: EventType, channel: Channel, sources, active: bool = True, user=None) -> Subscription:
+def attach_channel(
+    *, event_type: EventType, channel: Channel, sources: list[str], active: bool = True, user=None
+) -> Subscription:
     """Attach ``channel`` to ``event_type`` for ``sources`` (validated; raises ValidationError by field)."""
     require_permission(user, ATTACH_PERMISSION, "You do not have permission to attach channels.")
     subscription = Subscription(event_type=event_type, channel=channel, active=active)
@@ -127,7 +129,7 @@ def attach_channel(*, event_type: EventType, channel: Channel, sources, active: 
 
 @transaction.atomic
 def update_subscription(
-    *, subscription: Subscription, sources=None, active: bool | None = None, user=None
+    *, subscription: Subscription, sources: list[str] | None = None, active: bool | None = None, user=None
 ) -> Subscription:
     """Change a subscription's sources or active flag (its event type and channel are fixed)."""
     require_permission(user, EDIT_ATTACHMENT_PERMISSION, "You do not have permission to change attachments.")
