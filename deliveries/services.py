@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -17,10 +18,11 @@ from django.utils import timezone
 
 from channels.models import Channel
 from common.permissions import require_permission
+from deliveries.engine.claims import Claimed, lease_seconds
 from deliveries.engine.jobs import build_job
 from deliveries.engine.kick import queue_dispatch_on_commit
-from deliveries.engine.outcome import DELIVERY_OUTCOME_FIELDS, record_outcome
 from deliveries.engine.refusals import retry_refusal_reason
+from deliveries.engine.results import Finished, record
 from deliveries.engine.send import perform
 from deliveries.exceptions import RetryRefused
 from deliveries.models import Attempt, Delivery, DeliveryStatus, Trigger
@@ -98,25 +100,23 @@ def send_test_event(*, channel: Channel, user=None) -> Attempt:
     """Send the ``test`` event with the catalogue's dummy payload to ``channel`` now; return the attempt.
 
     Synchronous: the HTTP call happens in the caller's thread, outside any transaction
-    of ours, so a slow endpoint never holds a database lock.
+    of ours, so a slow endpoint never holds a database lock. Like every send, its attempt
+    row is written before the request goes out and completed by the engine's recorder.
     """
     require_permission(user, SEND_TEST_PERMISSION, "You do not have permission to send test events.")
-    delivery = _test_delivery(channel=channel, user=user)
-    outcome = perform(build_job(delivery=delivery, trigger=Trigger.TEST))
-    attempt = record_outcome(delivery=delivery, outcome=outcome, trigger=Trigger.TEST, now=timezone.now())
-    attempt.triggered_by = delivery.event.triggered_by
-    with transaction.atomic():
-        attempt.save()
-        delivery.save(update_fields=DELIVERY_OUTCOME_FIELDS)
-    attempt.delivery = delivery
-    return attempt
+    claimed = _test_claim(channel=channel, user=user)
+    record([Finished(claimed, perform(claimed.job))])
+    return Attempt.objects.select_related("delivery", "triggered_by").get(pk=claimed.attempt_id)
 
 
-def _test_delivery(*, channel: Channel, user) -> Delivery:
-    """The test event and its one delivery, written ``sending`` (so no worker claims it) in one transaction."""
+def _test_claim(*, channel: Channel, user) -> Claimed:
+    """The test event, its one delivery (claimed by this caller, so no worker takes it) and its attempt row."""
     event_type = EventType.objects.get(pk=TEST_EVENT_TYPE)
     now = timezone.now()
     person = user if user is not None and user.is_authenticated else None
+    token = uuid.uuid4()
+    started = time.monotonic()
+    timeout = float(min(channel.timeout, settings.WEBHOOKS_TIMEOUT_S))
     with transaction.atomic():
         event = Event.objects.create(
             type=event_type,
@@ -134,12 +134,30 @@ def _test_delivery(*, channel: Channel, user) -> Delivery:
             status=DeliveryStatus.SENDING,
             pending_trigger=Trigger.TEST,
             requested_by=person,
-            lease_expires_at=now + dt.timedelta(seconds=settings.WEBHOOKS_TIMEOUT_S + 60),
+            attempt_count=1,
+            claim_token=token,
+            lease_expires_at=now + dt.timedelta(seconds=lease_seconds(timeout)),
         )
-    delivery.event = event
-    delivery.channel = channel
-    delivery.event_type = event_type
-    return delivery
+        attempt = Attempt.objects.create(
+            delivery=delivery,
+            number=1,
+            trigger=Trigger.TEST,
+            triggered_by=person,
+            started_at=now,
+            request_url=channel.url,
+        )
+    delivery.event, delivery.channel, delivery.event_type = event, channel, event_type
+    return Claimed(
+        job=build_job(delivery=delivery, trigger=Trigger.TEST, retry_count=0),
+        delivery_id=delivery.pk,
+        channel_id=channel.pk,
+        attempt_id=attempt.pk,
+        token=token,
+        trigger=Trigger.TEST,
+        automatic_attempts=0,
+        claimed_at=started,
+        lease_s=lease_seconds(timeout),
+    )
 
 
 # --- Retention (SPEC section 5) -------------------------------------------------------

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from channels import ssrf
-from deliveries.engine.transport import get_session
+from deliveries.engine.transport import session_for
 from deliveries.models import Attempt, Delivery, DeliveryStatus
 from deliveries.services import send_test_event
 from tests.engine.helpers import emit_and_deliver
@@ -166,8 +166,8 @@ def test_https_to_the_vetted_address_uses_the_name_for_sni_and_the_certificate(
         real_is_public = ssrf.is_public_address
         monkeypatch.setattr(ssrf, "is_public_address", lambda ip: ip == loopback or real_is_public(ip))
         fake_dns["hook.rebind.test"] = ["127.0.0.1"]
-        monkeypatch.setattr(get_session(), "verify", str(cert))  # trust the test certificate only
         channel = postback_channel(f"https://hook.rebind.test:{server.server_address[1]}/hook")
+        monkeypatch.setattr(session_for(channel.pk), "verify", str(cert))  # trust the test certificate only
 
         attempt = send_test_event(channel=channel)
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind
+from deliveries.models import Attempt, BreakerState, ChannelBreaker, Delivery, DeliveryStatus, ErrorKind
 from tests.reliability.conftest import emit_many, poll, report
 from tests.reliability.receivers import HugeBodyReceiver, RedirectReceiver, SilentReceiver, TrickleReceiver
 from tests.support.receiver import Receiver, Reply
@@ -156,8 +156,9 @@ def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_se
 def test_a_dead_endpoint_does_not_hold_up_deliveries_to_a_healthy_one(postback_to, clusters, bind_queue):
     """SPEC section 5: 40 events to an endpoint that never answers and to a healthy one.
 
-    The per-channel cap keeps the silent endpoint to a few threads, so every healthy
-    delivery is done while the silent ones are still waiting out their timeouts.
+    The per-channel cap keeps the silent endpoint to a few requests in flight, so every
+    healthy delivery is done while the silent ones wait out their timeouts; then the
+    breaker cools the silent channel off, and its other deliveries wait without an attempt.
     """
     with SilentReceiver() as silent, Receiver() as healthy:
         silent_channel = postback_to(silent.url, name="silent", timeout=TIMEOUT_S + 1)
@@ -173,20 +174,31 @@ def test_a_dead_endpoint_does_not_hold_up_deliveries_to_a_healthy_one(postback_t
         )
         silent_final_then = Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.FAILED).count()
         poll(
-            lambda: Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.FAILED).count() == 40,
-            timeout=120,
-            message="every silent delivery timed out",
+            lambda: ChannelBreaker.objects.filter(channel=silent_channel, state=BreakerState.OPEN).exists(),
+            timeout=60,
+            message="the silent channel's breaker opened",
         )
+        poll(
+            lambda: not Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.SENDING).exists(),
+            timeout=30,
+            message="the silent sends in flight timed out",
+        )
+        silent_deliveries = list(Delivery.objects.filter(channel=silent_channel))
+        attempted = [d for d in silent_deliveries if d.attempt_count]
         figures = report(
             "Dead endpoint beside a healthy one (40 events each)",
             healthy_succeeded=40,
             silent_timed_out_when_healthy_were_done=silent_final_then,
             silent_connections=silent.connections,
+            silent_attempted=len(attempted),
+            silent_waiting_without_attempt=len(silent_deliveries) - len(attempted),
             lost=0,
-            duplicates=max(0, silent.connections - 40),
+            duplicates=max(0, silent.connections - len(attempted)),
         )
         assert silent_final_then < 40, figures  # the healthy ones did not wait for the dead one
-        assert silent.connections == 40, figures  # timeouts are not retried
+        assert all(d.attempt_count <= 1 for d in silent_deliveries), figures  # timeouts are not retried
+        assert silent.connections == len(attempted) < 40, figures  # the breaker stopped the rest
+        assert all(d.last_error == ErrorKind.TIMEOUT for d in attempted), figures
 
 
 def test_a_binary_answer_beside_a_healthy_receiver_is_recorded_once_and_nothing_is_sent_twice(

@@ -156,10 +156,10 @@ def test_an_error_page_from_a_crash_after_sending_shows_no_secret(settings, monk
     channel = Channel.objects.create(name="crash", kind="postback", url=receiver.url())
     secret = channel.secret
 
-    def broken_record(**kwargs):
+    def broken_record(finished):
         raise RuntimeError("database exploded while recording")
 
-    monkeypatch.setattr("deliveries.services.record_outcome", broken_record)
+    monkeypatch.setattr("deliveries.services.record", broken_record)
     make_user("superuser")
     browser = Client(raise_request_exception=False)
     browser.login(username="root", password=PASSWORD)
