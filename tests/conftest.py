@@ -1,5 +1,14 @@
 import pytest
 
+from tests.support.receiver import Receiver
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP receiver on 127.0.0.1, started; ``receiver.url("/hook")``, ``receiver.requests``."""
+    with Receiver() as r:
+        yield r
+
 
 @pytest.fixture
 def event_type(db):

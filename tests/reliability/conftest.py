@@ -74,24 +74,6 @@ def status_counts() -> dict:
     return query(lambda: dict(Delivery.objects.values_list("status").annotate(n=Count("id")).order_by()))
 
 
-def overlapping_ids(requests) -> list[str]:
-    """Webhook ids that had two requests in flight at the same moment on one path (receiver's clock).
-
-    Keyed by path too: one event goes to several channels with the same webhook-id.
-    """
-    by_id: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for r in requests:
-        by_id.setdefault((r.path, r.webhook_id), []).append((r.arrived, r.answered or float("inf")))
-    overlaps = []
-    for webhook_id, spans in by_id.items():
-        spans.sort()
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
-            if start < end:
-                overlaps.append(webhook_id)
-                break
-    return overlaps
-
-
 def emit_many(n: int, *, key: str = "contact.created", per_transaction: int = 100, source: str = "shop") -> list[str]:
     """Emit ``n`` events in transactions of ``per_transaction``; each commit kicks the dispatcher."""
     from events.services import emit

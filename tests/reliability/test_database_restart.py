@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from deliveries.models import DeliveryStatus
-from tests.reliability.conftest import emit_many, overlapping_ids, poll, query, report, status_counts
+from tests.reliability.conftest import emit_many, poll, query, report, status_counts
 from tests.support.receiver import Receiver, Reply
 
 PG_VERSION = os.environ.get("PG_CLUSTER_VERSION", "15")
@@ -83,7 +83,7 @@ def test_postgresql_restarted_mid_run_workers_recover_by_themselves_and_nothing_
         received = receiver.ids()
         lost = (set(event_ids) | set(more)) - set(received)
         duplicates = sum(n - 1 for n in received.values())
-        overlaps = overlapping_ids(receiver.requests)
+        overlaps = receiver.overlapping_ids()
         figures = report(
             "PostgreSQL restarted (pg_ctlcluster restart) mid-run",
             events=EVENTS + 20,

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from deliveries.models import Attempt, Delivery, DeliveryStatus
-from tests.reliability.conftest import emit_many, overlapping_ids, poll, report, status_counts
+from tests.reliability.conftest import emit_many, poll, report, status_counts
 from tests.support.receiver import Receiver, Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -50,7 +50,7 @@ def test_sigkill_of_qcluster_mid_delivery_loses_nothing_and_restart_finishes_the
         received = receiver.ids()
         lost = set(event_ids) - set(received)
         duplicates = sum(n - 1 for n in received.values())
-        overlaps = overlapping_ids(receiver.requests)
+        overlaps = receiver.overlapping_ids()
         figures = report(
             "SIGKILL of qcluster mid 1,000 deliveries, restart",
             events=EVENTS,
