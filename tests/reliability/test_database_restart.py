@@ -59,6 +59,8 @@ def test_postgresql_restarted_mid_run_workers_recover_by_themselves_and_nothing_
         cluster = bind_queue(clusters(workers=2))
         event_ids = emit_many(EVENTS, per_transaction=50)
         cluster.start()
+        # The sweeper schedule on duty now, not at the scheduler's first pass (~30 s after start)
+        assert "postbacks-sweeper" in cluster.run_schedules_now()
         poll(lambda: len(receiver.requests) >= EVENTS // 5, timeout=120, message="a fifth delivered before the restart")
 
         # When the database server restarts under the running cluster

@@ -124,6 +124,8 @@ def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_se
         channel = postback_to(trickle.url(), name="trickle", timeout=TIMEOUT_S)
         cluster = bind_queue(clusters(workers=2))
         cluster.start()
+        # The sweeper schedule on duty, to take the row back if its lease ran out under the live attempt
+        assert "postbacks-sweeper" in cluster.run_schedules_now()
         emit_many(1)
 
         # Until the delivery ends, or a second connection shows it is being sent twice at once.

@@ -28,6 +28,8 @@ def test_a_receiver_down_then_back_gets_everything_and_one_that_stays_down_ends_
         down_channel = postback_to(stays_down.url(), name="stays down")
         cluster = bind_queue(clusters(workers=2))
         cluster.start()
+        # The sweeper schedule on duty now, not at the scheduler's first pass (~30 s after start)
+        assert "postbacks-sweeper" in cluster.run_schedules_now()
 
         # Given every first attempt refused
         event_ids = emit_many(EVENTS, per_transaction=5)

@@ -39,6 +39,8 @@ def test_sigkill_of_qcluster_mid_delivery_loses_nothing_and_restart_finishes_the
 
         # ... and started again
         cluster.start()
+        # The sweeper schedule on duty now, not at the scheduler's first pass (~30 s after start)
+        assert "postbacks-sweeper" in cluster.run_schedules_now()
         poll(
             lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS,
             timeout=200,
