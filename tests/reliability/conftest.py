@@ -88,10 +88,14 @@ def emit_many(n: int, *, key: str = "contact.created", per_transaction: int = 10
 
 @pytest.fixture
 def bind_queue(monkeypatch):
-    """Make this process queue its kicks where ``cluster`` listens (its name; optionally another Redis)."""
+    """Make this process queue its kicks where ``cluster`` listens (its name; optionally another Redis).
+
+    From now on, not only from ``start()``: kicks of events emitted before the cluster starts wait
+    in its queue, signed with its name (a kick signed with another name is refused by the cluster).
+    """
 
     def bind(cluster: QCluster, *, redis_url: str | None = None):
-        monkeypatch.setattr(Conf, "CLUSTER_NAME", cluster.name)
+        cluster.route_kicks_here()
         if redis_url:
             monkeypatch.setattr(Conf, "ORM", None)
             monkeypatch.setattr(Conf, "REDIS", redis_url)
