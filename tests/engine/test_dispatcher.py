@@ -206,6 +206,7 @@ def test_sigint_ends_the_sweeper_early_and_saves_what_was_sent(receiver):
     channel = postback_channel(receiver.url("/hook"))
     subscribe(channel, "contact.created")
     emit("contact.created", source="shop", payload={})
+    previous_handler = signal.getsignal(signal.SIGINT)
     timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
     timer.start()
 
@@ -213,4 +214,4 @@ def test_sigint_ends_the_sweeper_early_and_saves_what_was_sent(receiver):
 
     assert result["stopped"] is True  # ended by the signal, not by its budget
     assert result["sent"] == 1 and Delivery.objects.get().status == DeliveryStatus.SUCCEEDED
-    assert signal.getsignal(signal.SIGINT) is not None  # the previous handler is back
+    assert signal.getsignal(signal.SIGINT) is previous_handler  # the previous handler is back
