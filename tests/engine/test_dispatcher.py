@@ -207,10 +207,16 @@ def test_sigint_ends_the_sweeper_early_and_saves_what_was_sent(receiver):
     subscribe(channel, "contact.created")
     emit("contact.created", source="shop", payload={})
     previous_handler = signal.getsignal(signal.SIGINT)
-    timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
-    timer.start()
+
+    def ctrl_c_once_the_postback_is_out():
+        wait_until(lambda: receiver.requests, timeout=30, message="the postback to arrive")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=ctrl_c_once_the_postback_is_out, daemon=True)
+    interrupter.start()
 
     result = sweep(budget_s=60)
+    interrupter.join(timeout=5)
 
     assert result["stopped"] is True  # ended by the signal, not by its budget
     assert result["sent"] == 1 and Delivery.objects.get().status == DeliveryStatus.SUCCEEDED

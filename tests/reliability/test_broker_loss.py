@@ -14,7 +14,7 @@ from tests.reliability.conftest import emit_many, poll, report, status_counts
 from tests.reliability.private_redis import PrivateRedis
 from tests.support.receiver import Receiver
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.timeout(300)]
 
 EVENTS = 200
 

@@ -22,6 +22,8 @@ PG_CLUSTER = os.environ.get("PG_CLUSTER_NAME", "main")
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.reliability,
+    pytest.mark.exclusive,
     pytest.mark.timeout(300),
     pytest.mark.skipif(
         not (os.environ.get("RUN_PG_RESTART") == "1" or os.environ.get("CI") == "true"),

@@ -6,6 +6,8 @@ import pytest
 
 from tests.reliability.private_redis import PrivateRedis
 
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
+
 
 def test_the_private_redis_loses_everything_on_restart(tmp_path):
     private = PrivateRedis(tmp_path).start()

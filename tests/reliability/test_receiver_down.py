@@ -13,7 +13,7 @@ from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind
 from tests.reliability.conftest import emit_many, poll, report
 from tests.support.receiver import Receiver
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.timeout(240)]
 
 EVENTS = 20
 

@@ -13,7 +13,7 @@ from deliveries.models import Attempt, Delivery, DeliveryStatus
 from tests.reliability.conftest import emit_many, poll, report, status_counts
 from tests.support.receiver import Receiver, Reply
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.timeout(300)]
 
 EVENTS = 1000
 
