@@ -4,17 +4,12 @@ import pytest
 
 from tests.support.receiver import Receiver
 
-# Tests with these marks start real processes (qcluster, redis-server, Chromium, ...) and some
-# measure time: under xdist they run one after another on one worker, beside the in-process tests.
-REAL_PROCESS_MARKS = ("integration", "browser", "reliability")
-
 
 def pytest_collection_modifyitems(config, items):
-    in_xdist_worker = "PYTEST_XDIST_WORKER" in os.environ
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
     for item in items:
-        if any(item.get_closest_marker(mark) for mark in REAL_PROCESS_MARKS):
-            item.add_marker(pytest.mark.xdist_group("real-processes"))
-        if in_xdist_worker and item.get_closest_marker("exclusive"):
+        if item.get_closest_marker("exclusive"):
             item.add_marker(pytest.mark.skip(reason="must run alone: `make test` runs it after the parallel pass"))
 
 
