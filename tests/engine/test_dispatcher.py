@@ -176,7 +176,8 @@ def test_the_sweeper_task_requeues_expired_leases_and_sends_due_work(receiver):
 
 
 def test_the_dispatch_task_keeps_polling_for_the_kick_window(receiver):
-    """A kick stands for the kicks coalesced after it: the run looks again until its window ends."""
+    """A kick stands for the kicks coalesced after it (one per 50 ms window): its run looks again
+    until the window ends, so work that comes due meanwhile goes out with it, with no kick of its own."""
     import time
 
     from deliveries.tasks import dispatch
@@ -184,10 +185,15 @@ def test_the_dispatch_task_keeps_polling_for_the_kick_window(receiver):
     channel = postback_channel(receiver.url("/hook"))
     subscribe(channel, "contact.created")
     emit("contact.created", source="shop", payload={})
+    kicked_at = time.time()
+    # Due 40 ms after the kick: after the run's first look (nothing due), before its window ends.
+    due_at = dt.datetime.fromtimestamp(kicked_at + 0.04, tz=dt.UTC)
+    Delivery.objects.update(next_attempt_at=due_at)
 
-    result = dispatch(time.time())
+    result = dispatch(kicked_at)
 
     assert result == {"claimed": 1, "sent": 1, "stopped": False}
+    assert len(receiver.requests) == 1 and receiver.requests[0].arrived
 
 
 def test_sigint_ends_the_sweeper_early_and_saves_what_was_sent(receiver):
@@ -200,11 +206,18 @@ def test_sigint_ends_the_sweeper_early_and_saves_what_was_sent(receiver):
     channel = postback_channel(receiver.url("/hook"))
     subscribe(channel, "contact.created")
     emit("contact.created", source="shop", payload={})
-    timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
-    timer.start()
+    previous_handler = signal.getsignal(signal.SIGINT)
+
+    def ctrl_c_once_the_postback_is_out():
+        wait_until(lambda: receiver.requests, timeout=30, message="the postback to arrive")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=ctrl_c_once_the_postback_is_out, daemon=True)
+    interrupter.start()
 
     result = sweep(budget_s=60)
+    interrupter.join(timeout=5)
 
     assert result["stopped"] is True  # ended by the signal, not by its budget
     assert result["sent"] == 1 and Delivery.objects.get().status == DeliveryStatus.SUCCEEDED
-    assert signal.getsignal(signal.SIGINT) is not None  # the previous handler is back
+    assert signal.getsignal(signal.SIGINT) is previous_handler  # the previous handler is back
