@@ -17,7 +17,7 @@ from deliveries.models import Attempt, Delivery, DeliveryStatus
 from deliveries.selectors import attempt_request_body
 from tests.engine.helpers import deliver_now, emit_and_deliver
 from tests.support.factories import postback_channel, subscribe
-from tests.support.receiver import Reply
+from tests.support.receiver import Reply, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -264,43 +264,19 @@ def test_a_due_retry_is_sent_again_by_the_next_pass(receiver, channel, settings)
     assert receiver.requests[1].json["retryCount"] == 1
 
 
-def test_an_endpoint_trickling_its_headers_is_cut_at_the_timeout_of_the_whole_attempt(no_backoff):
+def test_an_endpoint_trickling_its_headers_is_cut_at_the_timeout_of_the_whole_attempt(receiver, no_backoff):
     """Each byte arrives within the per-read timeout; only a deadline on the attempt stops it."""
-    import socket
-    import threading
-    import time
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    stayed = []
-
-    def trickle():
-        conn, _ = listener.accept()
-        accepted = time.monotonic()
-        conn.recv(65536)
-        try:
-            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-            while time.monotonic() - accepted < 15:
-                time.sleep(0.3)
-                conn.sendall(b"a")
-        except OSError:
-            pass
-        stayed.append(time.monotonic() - accepted)
-        conn.close()
-
-    server = threading.Thread(target=trickle, daemon=True)
-    server.start()
-    channel = postback_channel(f"http://127.0.0.1:{listener.getsockname()[1]}/hook", timeout=1)
+    receiver.reply("/trickle", Reply(trickle_every=0.3, trickle_for=15))
+    channel = postback_channel(receiver.url("/trickle"), timeout=1)
     subscribe(channel, "contact.created")
 
     emit_and_deliver()
 
-    server.join(timeout=20)
-    listener.close()
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.FAILED and delivery.last_error == "timeout"
-    assert stayed and stayed[0] < 5  # hung up near the 1 s timeout, not after the 15 s trickle
+    # The receiver notices the hang-up at its next byte; near the 1 s timeout, not after the 15 s trickle.
+    [request] = wait_until(lambda: [r for r in receiver.requests if r.hung_up], timeout=10, message="hang-up seen")
+    assert request.client_stayed < 5
 
 
 def test_a_binary_answer_with_nul_bytes_is_recorded_within_4_kib(receiver, channel):

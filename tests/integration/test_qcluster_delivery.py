@@ -6,9 +6,10 @@ import time
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from deliveries.models import Attempt, Delivery, DeliveryStatus
+from deliveries.models import Attempt, Delivery, DeliveryStatus, WorkerHeartbeat
 from events.services import emit
 from tests.support.factories import postback_channel, subscribe
 from tests.support.receiver import Reply, wait_until
@@ -90,12 +91,13 @@ def test_sigkill_mid_delivery_then_restart_delivers_every_event(catalogue, recei
     cluster.kill()
     at_kill = len(receiver.ids())
     in_sending = Delivery.objects.filter(status=DeliveryStatus.SENDING).count()
+    # The killed workers' leases (2 x 5 s timeout + 15 s) run out: time passes.
+    Delivery.objects.filter(status=DeliveryStatus.SENDING).update(lease_expires_at=timezone.now())
     cluster.start()
     restarted = time.monotonic()
+    assert "postbacks-sweeper" in cluster.run_schedules_now()  # the sweeper takes the expired leases back
 
-    # Leases (5 s timeout + 15 s) expire and the sweeper schedule (django-q2 runs schedules every
-    # 30 s) takes them back.
-    wait_until(lambda: set(receiver.ids()) >= set(ids), timeout=150, interval=0.5, message="every event after restart")
+    wait_until(lambda: set(receiver.ids()) >= set(ids), timeout=60, message="every event after restart")
     recovery_s = time.monotonic() - restarted
     counts = receiver.ids()
     duplicates = sum(1 for n in counts.values() if n > 1)
@@ -128,6 +130,13 @@ def test_events_whose_kicks_were_lost_are_sent_by_the_engines_own_poll_and_the_c
         lambda: Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 20,
         timeout=10,
         message="every outcome recorded",
+    )
+    # and the sweeper schedule runs in the cluster (run now rather than 30 s after start), saying so
+    assert "postbacks-sweeper" in cluster.run_schedules_now()
+    wait_until(
+        lambda: WorkerHeartbeat.objects.filter(kind=WorkerHeartbeat.Kind.SWEEPER).exists(),
+        timeout=30,
+        message="the sweeper's heartbeat",
     )
 
     cluster.stop(timeout=30)

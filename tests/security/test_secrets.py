@@ -20,7 +20,6 @@ from deliveries.models import Attempt, Delivery
 from events.services import emit
 from tests.security.conftest import PASSWORD, make_user
 from tests.support.factories import subscribe
-from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +29,6 @@ def api(db):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user('superuser')).key}")
     return client
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as r:
-        yield r
 
 
 def _leaks(secret: str, text) -> bool:
