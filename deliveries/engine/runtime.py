@@ -19,6 +19,7 @@ import threading
 import time
 
 from django.conf import settings
+from django_q.conf import Conf
 
 from deliveries.engine.dispatcher import Dispatcher
 
@@ -29,9 +30,15 @@ _engine: Dispatcher | None = None
 _engine_pid: int | None = None
 
 
-def start_in_worker(**_signal_kwargs) -> Dispatcher:
-    """Start this process's engine (idempotent). Connected to django-q2's ``post_spawn``."""
+def start_in_worker(**_signal_kwargs) -> Dispatcher | None:
+    """Start this process's engine (idempotent). Connected to django-q2's ``post_spawn``.
+
+    Not in django-q2's sync mode, where the "worker" is the caller's own process: jobs then
+    drain what is due themselves (``deliveries.tasks.dispatch``).
+    """
     global _engine, _engine_pid
+    if Conf.SYNC:
+        return None
     with _lock:
         if _engine is not None and _engine_pid == os.getpid():
             return _engine
