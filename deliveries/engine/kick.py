@@ -25,18 +25,20 @@ def queue_dispatch() -> None:
     second do not become 1,000 broker jobs a second. A lost kick costs latency, not
     deliveries: every engine also looks for due rows every ``WEBHOOKS_ENGINE_POLL_S``.
     """
+    from django_q.conf import Conf
+    from django_q.tasks import async_task
+
     global _last_kick
     now = time.monotonic()
     with _kick_lock:
-        if now - _last_kick < KICK_WINDOW_S:
+        # In sync mode each kick drains in place, before the next emit exists: none may be skipped.
+        if now - _last_kick < KICK_WINDOW_S and not Conf.SYNC:
             return
         _last_kick = now
     try:
-        from django_q.tasks import async_task
-
         async_task("deliveries.tasks.dispatch", time.time(), q_options={"task_name": "dispatch"})
-    except Exception:  # the broker is down: the sweeper will find the rows
-        logger.exception("Could not queue the dispatcher; the sweeper will pick the deliveries up")
+    except Exception:  # the broker is down: the engines find the rows by polling
+        logger.exception("Could not kick an engine; the engines will find the deliveries when they next look")
 
 
 def queue_dispatch_on_commit() -> None:
