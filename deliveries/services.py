@@ -16,11 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels.models import Channel
-from common.permissions import require_permission
+from common.audit import record
+from common.permissions import Action
 from deliveries.engine.jobs import build_job
 from deliveries.engine.kick import queue_dispatch_on_commit
 from deliveries.engine.outcome import DELIVERY_OUTCOME_FIELDS, record_outcome
-from deliveries.engine.refusals import retry_refusal_reason
+from deliveries.engine.refusals import RETRY_PERMISSION, retry_refusal_reason
 from deliveries.engine.send import perform
 from deliveries.exceptions import RetryRefused
 from deliveries.models import Attempt, Delivery, DeliveryStatus, Trigger
@@ -30,6 +31,16 @@ from events.models import Event, EventType, Source
 # "Retry selected" and "Retry all failed" look at no more than this many rows in one go.
 RETRY_BATCH_LIMIT = 500
 SEND_TEST_PERMISSION = "channels.send_test_event"
+# Each action with every permission it needs (``common.permissions``): the admin, the API and
+# these services ask the same ones. Resend and recover (issue 11) follow the same pattern.
+RETRY = Action(
+    "retry", ("deliveries.view_delivery", RETRY_PERMISSION), "You do not have permission to retry deliveries."
+)
+SEND_TEST = Action(
+    "send test event",
+    ("channels.view_channel", SEND_TEST_PERMISSION),
+    "You do not have permission to send test events.",
+)
 
 
 # --- Manual retry (SPEC section 4) --------------------------------------------------
@@ -38,8 +49,10 @@ SEND_TEST_PERMISSION = "channels.send_test_event"
 def request_manual_retry(*, delivery: Delivery, user) -> Delivery:
     """Queue one manual attempt of a failed delivery (trigger ``manual``, recorded with ``user``).
 
-    Raises ``RetryRefused`` with the reason when it is not allowed. No automatic retries follow it.
+    Raises ``PermissionDenied`` for a user who may not retry, ``RetryRefused`` with the reason when
+    this delivery may not be retried. No automatic retries follow it.
     """
+    RETRY.require(user)
     reason = retry_refusal_reason(delivery=delivery, user=user)
     if reason:
         raise RetryRefused(reason)
@@ -56,6 +69,7 @@ def request_manual_retry(*, delivery: Delivery, user) -> Delivery:
         )
         if not updated:
             raise RetryRefused("This delivery is no longer failed; it may already be retrying.")
+        record(user=user, obj=delivery, message="Manual retry requested.")
         queue_dispatch_on_commit()
     delivery.refresh_from_db()
     return delivery
@@ -72,6 +86,7 @@ class RetryReport:
 
 def retry_deliveries(*, deliveries, user) -> RetryReport:
     """A manual retry of each of ``deliveries`` (a queryset, at most ``RETRY_BATCH_LIMIT`` looked at)."""
+    RETRY.require(user)
     report = RetryReport()
     batch = list(deliveries[: RETRY_BATCH_LIMIT + 1])
     if len(batch) > RETRY_BATCH_LIMIT:
@@ -100,7 +115,7 @@ def send_test_event(*, channel: Channel, user=None) -> Attempt:
     Synchronous: the HTTP call happens in the caller's thread, outside any transaction
     of ours, so a slow endpoint never holds a database lock.
     """
-    require_permission(user, SEND_TEST_PERMISSION, "You do not have permission to send test events.")
+    SEND_TEST.require(user)
     delivery = _test_delivery(channel=channel, user=user)
     outcome = perform(build_job(delivery=delivery, trigger=Trigger.TEST))
     attempt = record_outcome(delivery=delivery, outcome=outcome, trigger=Trigger.TEST, now=timezone.now())
@@ -108,6 +123,8 @@ def send_test_event(*, channel: Channel, user=None) -> Attempt:
     with transaction.atomic():
         attempt.save()
         delivery.save(update_fields=DELIVERY_OUTCOME_FIELDS)
+        outcome_text = "delivered" if attempt.succeeded else f"failed ({attempt.response_status or attempt.error})"
+        record(user=user, obj=channel, message=f"Sent a test event: {outcome_text}.")
     attempt.delivery = delivery
     return attempt
 
