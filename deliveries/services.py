@@ -24,7 +24,7 @@ from deliveries.engine.outcome import DELIVERY_OUTCOME_FIELDS, record_outcome
 from deliveries.engine.refusals import RETRY_PERMISSION, retry_refusal_reason
 from deliveries.engine.send import perform
 from deliveries.exceptions import RetryRefused
-from deliveries.models import Attempt, Delivery, DeliveryStatus, Trigger
+from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt, Trigger
 from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, EventType, Source
 
@@ -163,14 +163,14 @@ def _test_delivery(*, channel: Channel, user) -> Delivery:
 
 
 def purge_old_records(*, days: int | None = None, batch_size: int = 1000, max_seconds: float = 60.0) -> dict:
-    """Delete attempts and events (with their deliveries) older than the retention, in batches.
+    """Delete attempts, events (with their deliveries) and demo receipts older than the retention, in batches.
 
     Events with a delivery still pending or sending are kept until it finishes.
     """
     days = days or settings.WEBHOOKS_RETENTION_DAYS
     cutoff = timezone.now() - dt.timedelta(days=days)
     deadline = time.monotonic() + max_seconds
-    purged = {"attempts": 0, "events": 0}
+    purged = {"attempts": 0, "events": 0, "demo_receipts": 0}
     while time.monotonic() < deadline:
         ids = list(Attempt.objects.filter(started_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
         if not ids:
@@ -190,4 +190,9 @@ def purge_old_records(*, days: int | None = None, batch_size: int = 1000, max_se
             purged["attempts"] += Attempt.objects.filter(delivery__event_id__in=ids).delete()[0]
             Delivery.objects.filter(event_id__in=ids).delete()
             purged["events"] += Event.objects.filter(pk__in=ids).delete()[1].get("events.Event", 0)
+    while time.monotonic() < deadline:
+        ids = list(DemoReceipt.objects.filter(received_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        purged["demo_receipts"] += DemoReceipt.objects.filter(pk__in=ids).delete()[0]
     return purged
