@@ -151,11 +151,13 @@ def test_the_same_action_with_its_view_permission_is_allowed_alike_by_admin_and_
     assert _api_verdict(user, case.api, ids, case) is True, case.name
 
 
-@pytest.mark.parametrize("case", ACTIONS, ids=[c.name for c in ACTIONS])
+# Toggle is left out: its permission is Django's change permission, which includes viewing.
+NEEDING_MORE = [c for c in ACTIONS if c.view]
+
+
+@pytest.mark.parametrize("case", NEEDING_MORE, ids=[c.name for c in NEEDING_MORE])
 def test_the_view_permission_alone_does_not_allow_the_action(world, case):
     ids = _ids(world)
-    if not case.view:
-        pytest.skip("this action's permission is Django's change permission, which includes viewing")
     user = _staff(case.view)
     before = _snapshot(world)
     assert (_admin_verdict(user, case.admin, ids), _api_verdict(user, case.api, ids, case)) == (False, False)
