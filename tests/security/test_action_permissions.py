@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from tests.security.conftest import PASSWORD, _grant
+from tests.security.helpers import token_client
 from tests.security.test_api_permissions import _snapshot
 
 pytestmark = pytest.mark.django_db
@@ -110,9 +109,7 @@ def _admin_verdict(user, request, ids) -> bool:
 
 def _api_verdict(user, request, ids, case) -> bool:
     method, path, data = request
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    response = getattr(client, method)(path.format(**ids), data, format="json")
+    response = getattr(token_client(user), method)(path.format(**ids), data, format="json")
     assert response.status_code < 500, response.content[:300]
     if response.status_code in (401, 403):
         return False

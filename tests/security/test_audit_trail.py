@@ -9,12 +9,11 @@ import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from channels.models import Channel, Subscription
 from events.models import EventType
 from tests.security.conftest import PASSWORD, VIEW_PERMS, _grant, make_user
+from tests.security.helpers import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +27,7 @@ def root():
 
 @pytest.fixture
 def api(root):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=root).key}")
-    return client
+    return token_client(root)
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ no violation."""
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from tests.security.conftest import PASSWORD, make_user
+from tests.security.helpers import token_client
 from tests.support.factories import ensure_catalogue
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,9 +38,7 @@ def test_every_kind_of_page_sends_a_policy_without_inline_script(client, path, w
 
 
 def _api_get(path):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user('viewer')).key}")
-    return client.get(path)
+    return token_client(make_user("viewer")).get(path)
 
 
 @pytest.mark.django_db

@@ -4,8 +4,6 @@ tests remount the URLconf the way each setting would have it at start-up."""
 
 import datetime as dt
 import importlib
-import subprocess
-import sys
 
 import pytest
 from django.conf import settings as django_settings
@@ -16,7 +14,7 @@ from django.utils import timezone
 from deliveries import demo_views
 from deliveries.models import DemoReceipt
 from deliveries.services import purge_old_records
-from tests.security.helpers import ROOT, clean_env
+from tests.security.helpers import run_with_real_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -65,21 +63,13 @@ def test_debug_or_the_explicit_setting_mounts_them(mount, client, debug, demo):
 
 def test_the_production_settings_mount_no_demo_endpoint():
     """The real settings, started as in production (DEBUG off, WEBHOOKS_DEMO unset)."""
-    env = {k: v for k, v in clean_env().items() if k not in ("DEBUG", "WEBHOOKS_DEMO")}
     code = (
         "import django; django.setup(); from django.urls import resolve, Resolver404\n"
         "for path in ('/demo/receiver/', '/demo/slack/', '/admin/'):\n"
         "    try:\n        resolve(path); print(path, 'mounted')\n"
         "    except Resolver404:\n        print(path, 'absent')\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "webhooks_project.settings"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_with_real_settings(["-c", code], drop=("DEBUG", "WEBHOOKS_DEMO"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split("\n")[:3] == ["/demo/receiver/ absent", "/demo/slack/ absent", "/admin/ mounted"]
 

@@ -2,12 +2,10 @@
 README.md documents for production, and is not without them (so the test can fail)."""
 
 import secrets
-import subprocess
-import sys
 
 from cryptography.fernet import Fernet
 
-from tests.security.helpers import ROOT, clean_env
+from tests.security.helpers import ROOT, run_with_real_settings
 
 # README.md, "PostgreSQL and Redis (production)": the variables it has you export.
 README_PRODUCTION = {
@@ -18,20 +16,12 @@ README_PRODUCTION = {
 
 
 def _check_deploy(**env):
-    base = {k: v for k, v in clean_env().items() if k not in ("DEBUG", "HTTPS", "WEBHOOKS_DEMO", "DATABASE_URL")}
-    base.update(
-        DJANGO_SETTINGS_MODULE="webhooks_project.settings",
+    return run_with_real_settings(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        drop=("DEBUG", "HTTPS", "WEBHOOKS_DEMO", "DATABASE_URL"),
         SECRET_KEY=secrets.token_urlsafe(50),
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         **env,
-    )
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 

@@ -10,15 +10,12 @@ import base64
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook
 
 from channels.models import Channel
@@ -26,7 +23,7 @@ from common.fields import UndecryptableValue
 from deliveries.engine.dispatcher import Dispatcher
 from events.services import emit
 from tests.security.conftest import make_user
-from tests.security.helpers import ROOT, clean_env
+from tests.security.helpers import run_with_real_settings, token_client
 from tests.support.factories import ensure_catalogue, subscribe
 from tests.support.receiver import Receiver
 
@@ -106,8 +103,7 @@ def _forms_of(secret: str) -> list[bytes]:
 @pytest.mark.django_db(transaction=True)
 def test_a_database_dump_shows_no_signing_secret_and_no_header_value():
     ensure_catalogue()
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user('superuser')).key}")
+    api = token_client(make_user("superuser"))
     with Receiver() as receiver:
         # given a channel made and rotated over the API, with credential headers, that delivered a postback
         created = api.post(
@@ -207,19 +203,13 @@ def test_a_value_no_configured_key_opens_is_a_clear_error(settings):
 
 
 def _settings_in_subprocess(**env):
-    clean = {k: v for k, v in clean_env().items() if k not in ("FIELD_ENCRYPTION_KEYS", "DEBUG")}
-    clean.update(env, DJANGO_SETTINGS_MODULE="webhooks_project.settings")
-    return subprocess.run(
+    return run_with_real_settings(
         [
-            sys.executable,
             "-c",
             "import django; django.setup(); from django.conf import settings as s; print(len(s.FIELD_ENCRYPTION_KEYS))",
         ],
-        cwd=ROOT,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=60,
+        drop=("FIELD_ENCRYPTION_KEYS", "DEBUG"),
+        **env,
     )
 
 

@@ -12,8 +12,6 @@ import re
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from channels.masking import headers_for, keep_masked_values, mask_custom_headers
 from channels.models import Channel
@@ -22,6 +20,7 @@ from deliveries.engine.dispatcher import Dispatcher
 from deliveries.models import Attempt
 from events.services import emit
 from tests.security.conftest import PASSWORD, VIEW_PERMS, _grant
+from tests.security.helpers import token_client
 from tests.support.factories import subscribe
 from tests.support.receiver import Receiver
 
@@ -47,12 +46,6 @@ def _user(name, perms, *, staff=True):
     return get_user_model().objects.get(pk=user.pk)
 
 
-def _api(user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
 def _browser(user):
     client = Client()
     assert client.login(username=user.get_username(), password=PASSWORD)
@@ -74,7 +67,7 @@ def _leaked(text: str) -> list[str]:
 
 
 def test_the_api_masks_every_header_value_for_a_user_who_may_only_view(channel):
-    viewer = _api(_user("viewer", VIEW_PERMS))
+    viewer = token_client(_user("viewer", VIEW_PERMS))
 
     listed = viewer.get("/api/v1/channels/")
     detail = viewer.get(f"/api/v1/channels/{channel.pk}/")
@@ -85,7 +78,7 @@ def test_the_api_masks_every_header_value_for_a_user_who_may_only_view(channel):
 
 
 def test_the_api_shows_header_values_to_a_user_who_may_reveal(channel):
-    revealer = _api(_user("revealer", [*VIEW_PERMS, "channels.reveal_secret"]))
+    revealer = token_client(_user("revealer", [*VIEW_PERMS, "channels.reveal_secret"]))
     assert revealer.get(f"/api/v1/channels/{channel.pk}/").json()["headers"] == CREDENTIALS
 
 
@@ -124,7 +117,7 @@ def test_the_admin_channel_page_shows_values_to_a_user_who_may_reveal(channel):
 
 
 def test_a_patch_that_sends_masked_values_back_keeps_the_credentials_and_takes_the_new_ones(channel):
-    editor = _api(_user("editor", [*VIEW_PERMS, "channels.change_channel"]))
+    editor = token_client(_user("editor", [*VIEW_PERMS, "channels.change_channel"]))
     shown = editor.get(f"/api/v1/channels/{channel.pk}/").json()["headers"]
 
     response = editor.patch(
@@ -199,7 +192,7 @@ def test_the_http_clients_debug_log_shows_no_query_string_value(caplog):
         superuser = _user("root", [], staff=True)
         superuser.is_superuser = True
         superuser.save()
-        response = _api(superuser).post(f"/api/v1/channels/{channel.pk}/test/")
+        response = token_client(superuser).post(f"/api/v1/channels/{channel.pk}/test/")
         assert response.status_code == 200 and response.json()["response_status"] == 200
         assert receiver.requests[0].path == "/hook?token=q-secret-99"  # the token was really sent
 

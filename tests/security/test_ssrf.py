@@ -224,13 +224,10 @@ def test_a_name_idna_refuses_is_malformed_not_a_crash(private_targets_forbidden,
 
 
 def test_an_international_name_is_accepted_over_the_api(private_targets_forbidden, monkeypatch):
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
     from tests.security.conftest import make_user
+    from tests.security.helpers import token_client
 
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user('superuser')).key}")
+    client = token_client(make_user("superuser"))
     with fake_dns(monkeypatch) as dns:
         dns.set("xn--bcher-kva.rebind.test", [PUBLIC_ADDRESS])
         response = client.post(
