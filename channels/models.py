@@ -35,6 +35,12 @@ class Channel(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT_S)],
         help_text="Seconds to wait for the endpoint's answer.",
     )
+    max_in_flight = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Requests in flight to this endpoint at most, across all workers (empty: the default setting).",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 
 from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, safe_next_url
 from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt
+from deliveries.selectors import attempt_request_body
 from deliveries.services import RETRY, RetryReport, retry_deliveries
 from events.models import Source
 from events.selectors import order_ids_by_ref
@@ -81,6 +82,10 @@ class AttemptInline(admin.StackedInline):
     ]
     readonly_fields = [f for row in fields for f in (row if isinstance(row, tuple) else (row,))]
 
+    @admin.display(description="Request body")
+    def request_body(self, attempt):
+        return attempt_request_body(attempt)
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -88,7 +93,13 @@ class AttemptInline(admin.StackedInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("triggered_by")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(
+                "triggered_by", "delivery__event__triggered_by", "delivery__channel", "delivery__event_type"
+            )
+        )
 
 
 class DeliveryChangeList(ChangeList):

@@ -7,7 +7,12 @@ class DeliveriesConfig(AppConfig):
     verbose_name = "Deliveries"
 
     def ready(self):
+        from django_q.signals import post_spawn
 
+        from deliveries.engine.runtime import start_in_worker
+
+        # Every qcluster worker process runs a delivery engine (docs/ENGINE.md).
+        post_spawn.connect(start_in_worker, dispatch_uid="deliveries.start_engine")
         # After every migrate (and test database flush), so `make run`'s qcluster always has the sweeper.
         post_migrate.connect(_register_after_migrate, sender=self, dispatch_uid="deliveries.register_schedules")
 

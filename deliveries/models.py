@@ -14,6 +14,7 @@ class Trigger(models.TextChoices):
     AUTOMATIC = "automatic", "Automatic"
     MANUAL = "manual", "Manual retry"
     TEST = "test", "Test event"
+    RESEND = "resend", "Resend"
 
 
 class ErrorKind(models.TextChoices):
@@ -26,6 +27,7 @@ class ErrorKind(models.TextChoices):
     SUBSCRIPTION_INACTIVE = "sub_inactive", "Subscription removed or inactive"
     TYPE_DISABLED = "type_disabled", "Event type disabled"
     EMAIL = "email", "Email error"
+    WORKER_LOST = "worker_lost", "Worker lost"
     INTERNAL = "internal", "Internal error"
 
 
@@ -45,6 +47,8 @@ class Delivery(models.Model):
     automatic_attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # How many times a worker holding this delivery stopped before recording its attempt (poison cap).
+    lease_expiries = models.PositiveSmallIntegerField(default=0)
     # Set by the conditional UPDATE that claims the row; the worker holding this token owns it.
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     # What the next attempt is: automatic, or a manual retry a user asked for.
@@ -80,6 +84,14 @@ class Delivery(models.Model):
                 condition=Q(status="sending"),
             ),
             models.Index(fields=["claim_token"], name="delivery_claim_idx", condition=Q(claim_token__isnull=False)),
+            # The claim: channels with pending rows (a skip scan) and each one's oldest due rows.
+            models.Index(
+                fields=["channel", "next_attempt_at"],
+                name="delivery_pending_channel_idx",
+                condition=Q(status="pending"),
+            ),
+            # The claim: what each channel has in flight.
+            models.Index(fields=["channel"], name="delivery_sending_channel_idx", condition=Q(status="sending")),
             models.Index(fields=["status", "-id"], name="delivery_status_idx"),
             # The dashboard's "failed, waiting for a human" list: failed rows of the retryable types, newest first.
             models.Index(fields=["status", "event_type", "-id"], name="delivery_status_type_idx"),
@@ -102,10 +114,11 @@ class Attempt(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField()
+    # Empty while the request is in flight: the row is written before the request goes out.
+    finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     request_url = models.TextField(blank=True)
     request_headers = models.JSONField(default=dict, blank=True)
-    request_body = models.TextField(blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_headers = models.JSONField(default=dict, blank=True)
     response_body = models.TextField(blank=True, help_text="First 4 KiB of the response body.")
@@ -146,3 +159,56 @@ class DemoReceipt(models.Model):
 
     def __str__(self):
         return f"{self.event_type} {self.webhook_id}"
+
+
+class BreakerState(models.TextChoices):
+    CLOSED = "closed", "Closed"
+    OPEN = "open", "Cooling off"
+    HALF_OPEN = "half_open", "Probing"
+
+
+class ChannelBreaker(models.Model):
+    """A channel's circuit breaker (``deliveries.engine.breaker``); no row means closed and never failed."""
+
+    channel = models.OneToOneField(
+        "channels.Channel", primary_key=True, on_delete=models.CASCADE, related_name="breaker"
+    )
+    state = models.CharField(max_length=10, choices=BreakerState.choices, default=BreakerState.CLOSED)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    cooloff_s = models.FloatField(default=0)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    open_until = models.DateTimeField(null=True, blank=True)
+    probe_started_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "channel breaker"
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=BreakerState.values), name="channelbreaker_state_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel_id}: {self.state}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of a worker process's engine, or of the sweeper schedule."""
+
+    class Kind(models.TextChoices):
+        ENGINE = "engine", "Engine"
+        SWEEPER = "sweeper", "Sweeper"
+
+    key = models.CharField(max_length=150, primary_key=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    host = models.CharField(max_length=100, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    seen_at = models.DateTimeField()
+    in_flight = models.PositiveIntegerField(default=0)
+    sent = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self):
+        return self.key

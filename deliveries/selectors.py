@@ -11,6 +11,8 @@ from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from deliveries.engine.jobs import build_job
+from deliveries.engine.send import request_body
 from deliveries.models import Attempt, Delivery, DeliveryStatus
 from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, EventType
@@ -198,3 +200,11 @@ def order_summaries(*, refs) -> dict[str, OrderSummary]:
         summary = summaries[row["event__order_ref"]]
         summary.deliveries, summary.failed = row["total"], row["failed"]
     return summaries
+
+
+def attempt_request_body(attempt: Attempt) -> str:
+    """The body ``attempt`` sent, rebuilt from its delivery's event: the log stores the payload once, in the
+    event, not once per attempt (load ``delivery__event__triggered_by``, ``delivery__channel`` and
+    ``delivery__event_type`` with the attempt)."""
+    job = build_job(delivery=attempt.delivery, trigger=attempt.trigger, retry_count=attempt.number - 1)
+    return request_body(job)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -16,12 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels.models import Channel
-from common.audit import record
+from common.audit import record as record_change
 from common.permissions import Action
+from deliveries.engine.claims import Claimed, lease_seconds
 from deliveries.engine.jobs import build_job
 from deliveries.engine.kick import queue_dispatch_on_commit
-from deliveries.engine.outcome import DELIVERY_OUTCOME_FIELDS, record_outcome
 from deliveries.engine.refusals import RETRY_PERMISSION, retry_refusal_reason
+from deliveries.engine.results import Finished, record
 from deliveries.engine.send import perform
 from deliveries.exceptions import RetryRefused
 from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt, Trigger
@@ -69,7 +71,7 @@ def request_manual_retry(*, delivery: Delivery, user) -> Delivery:
         )
         if not updated:
             raise RetryRefused("This delivery is no longer failed; it may already be retrying.")
-        record(user=user, obj=delivery, message="Manual retry requested.")
+        record_change(user=user, obj=delivery, message="Manual retry requested.")
         queue_dispatch_on_commit()
     delivery.refresh_from_db()
     return delivery
@@ -113,27 +115,26 @@ def send_test_event(*, channel: Channel, user=None) -> Attempt:
     """Send the ``test`` event with the catalogue's dummy payload to ``channel`` now; return the attempt.
 
     Synchronous: the HTTP call happens in the caller's thread, outside any transaction
-    of ours, so a slow endpoint never holds a database lock.
+    of ours, so a slow endpoint never holds a database lock. Like every send, its attempt
+    row is written before the request goes out and completed by the engine's recorder.
     """
     SEND_TEST.require(user)
-    delivery = _test_delivery(channel=channel, user=user)
-    outcome = perform(build_job(delivery=delivery, trigger=Trigger.TEST))
-    attempt = record_outcome(delivery=delivery, outcome=outcome, trigger=Trigger.TEST, now=timezone.now())
-    attempt.triggered_by = delivery.event.triggered_by
-    with transaction.atomic():
-        attempt.save()
-        delivery.save(update_fields=DELIVERY_OUTCOME_FIELDS)
-        outcome_text = "delivered" if attempt.succeeded else f"failed ({attempt.response_status or attempt.error})"
-        record(user=user, obj=channel, message=f"Sent a test event: {outcome_text}.")
-    attempt.delivery = delivery
+    claimed = _test_claim(channel=channel, user=user)
+    record([Finished(claimed, perform(claimed.job))])
+    attempt = Attempt.objects.select_related("delivery", "triggered_by").get(pk=claimed.attempt_id)
+    outcome = "delivered" if attempt.succeeded else f"failed ({attempt.response_status or attempt.error})"
+    record_change(user=user, obj=channel, message=f"Sent a test event: {outcome}.")
     return attempt
 
 
-def _test_delivery(*, channel: Channel, user) -> Delivery:
-    """The test event and its one delivery, written ``sending`` (so no worker claims it) in one transaction."""
+def _test_claim(*, channel: Channel, user) -> Claimed:
+    """The test event, its one delivery (claimed by this caller, so no worker takes it) and its attempt row."""
     event_type = EventType.objects.get(pk=TEST_EVENT_TYPE)
     now = timezone.now()
     person = user if user is not None and user.is_authenticated else None
+    token = uuid.uuid4()
+    started = time.monotonic()
+    timeout = float(min(channel.timeout, settings.WEBHOOKS_TIMEOUT_S))
     with transaction.atomic():
         event = Event.objects.create(
             type=event_type,
@@ -151,12 +152,30 @@ def _test_delivery(*, channel: Channel, user) -> Delivery:
             status=DeliveryStatus.SENDING,
             pending_trigger=Trigger.TEST,
             requested_by=person,
-            lease_expires_at=now + dt.timedelta(seconds=settings.WEBHOOKS_TIMEOUT_S + 60),
+            attempt_count=1,
+            claim_token=token,
+            lease_expires_at=now + dt.timedelta(seconds=lease_seconds(timeout)),
         )
-    delivery.event = event
-    delivery.channel = channel
-    delivery.event_type = event_type
-    return delivery
+        attempt = Attempt.objects.create(
+            delivery=delivery,
+            number=1,
+            trigger=Trigger.TEST,
+            triggered_by=person,
+            started_at=now,
+            request_url=channel.url,
+        )
+    delivery.event, delivery.channel, delivery.event_type = event, channel, event_type
+    return Claimed(
+        job=build_job(delivery=delivery, trigger=Trigger.TEST, retry_count=0),
+        delivery_id=delivery.pk,
+        channel_id=channel.pk,
+        attempt_id=attempt.pk,
+        token=token,
+        trigger=Trigger.TEST,
+        automatic_attempts=0,
+        claimed_at=started,
+        lease_s=lease_seconds(timeout),
+    )
 
 
 # --- Retention (SPEC section 5) -------------------------------------------------------

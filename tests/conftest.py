@@ -1,4 +1,23 @@
+import os
+
 import pytest
+
+from tests.support.receiver import Receiver
+
+
+def pytest_collection_modifyitems(config, items):
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    for item in items:
+        if item.get_closest_marker("exclusive"):
+            item.add_marker(pytest.mark.skip(reason="must run alone: `make test` runs it after the parallel pass"))
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP receiver on 127.0.0.1, started; ``receiver.url("/hook")``, ``receiver.requests``."""
+    with Receiver() as r:
+        yield r
 
 
 @pytest.fixture

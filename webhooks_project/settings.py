@@ -75,13 +75,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_q",
     "axes",
     "csp",
     "webhooks_project",
     "events",
     "channels",
+    # Before django_q: its `qcluster` command wraps django-q2's (deliveries/engine/safe_queue.py).
     "deliveries",
+    "django_q",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,29 @@ WEBHOOKS_DEMO = env.bool("WEBHOOKS_DEMO", default=False)
 WEBHOOKS_DEMO_RATE_PER_MIN = env.int("WEBHOOKS_DEMO_RATE_PER_MIN", default=120)
 WEBHOOKS_USER_AGENT = f"Postbacks/{VERSION} (+https://github.com/postbacks)"
 
+# --- The delivery engine (docs/ENGINE.md) ---------------------------------------
+# Send threads per worker process (each qcluster worker runs one engine).
+WEBHOOKS_SEND_THREADS = env.int("WEBHOOKS_SEND_THREADS", default=128)
+# Requests in flight to one channel at most, across all workers and machines (a channel may set its own).
+WEBHOOKS_CHANNEL_MAX_IN_FLIGHT = env.int("WEBHOOKS_CHANNEL_MAX_IN_FLIGHT", default=10)
+# Circuit breaker: this many timeouts / refused connections in a row cool a channel off for
+# WEBHOOKS_BREAKER_COOLOFF_S, doubled after each failed probe up to WEBHOOKS_BREAKER_MAX_COOLOFF_S.
+WEBHOOKS_BREAKER_FAILURES = env.int("WEBHOOKS_BREAKER_FAILURES", default=5)
+WEBHOOKS_BREAKER_COOLOFF_S = env.float("WEBHOOKS_BREAKER_COOLOFF_S", default=30.0)
+WEBHOOKS_BREAKER_MAX_COOLOFF_S = env.float("WEBHOOKS_BREAKER_MAX_COOLOFF_S", default=600.0)
+# A claim's lease = start grace + the channel's timeout + this margin; a send starts only
+# while the rest of its lease covers the whole timeout plus the margin.
+WEBHOOKS_START_GRACE_S = env.float("WEBHOOKS_START_GRACE_S", default=5.0)
+WEBHOOKS_LEASE_MARGIN_S = env.float("WEBHOOKS_LEASE_MARGIN_S", default=10.0)
+# A delivery whose worker stopped this many times while sending it ends failed (worker_lost).
+WEBHOOKS_MAX_LEASE_EXPIRIES = env.int("WEBHOOKS_MAX_LEASE_EXPIRIES", default=3)
+# An idle engine looks for due retries this often.
+WEBHOOKS_ENGINE_POLL_S = env.float("WEBHOOKS_ENGINE_POLL_S", default=1.0)
+# An engine loop stuck this long ends its worker process, which django-q2 replaces.
+WEBHOOKS_ENGINE_STALL_S = env.float("WEBHOOKS_ENGINE_STALL_S", default=120.0)
+# Retry-After is honoured up to this many seconds.
+WEBHOOKS_RETRY_AFTER_CAP_S = env.float("WEBHOOKS_RETRY_AFTER_CAP_S", default=3600.0)
+
 if WEBHOOKS_MAX_RETRIES < 0:
     raise ImproperlyConfigured("WEBHOOKS_MAX_RETRIES must be 0 or more")
 if not 1 <= WEBHOOKS_TIMEOUT_S <= 30:
@@ -223,17 +247,22 @@ if any(d < 0 for d in WEBHOOKS_RETRY_DELAYS) or not WEBHOOKS_RETRY_DELAYS:
     raise ImproperlyConfigured("WEBHOOKS_RETRY_DELAYS must be a comma-separated list of seconds >= 0")
 if WEBHOOKS_MAX_PAYLOAD_BYTES < 1:
     raise ImproperlyConfigured("WEBHOOKS_MAX_PAYLOAD_BYTES must be positive")
+if WEBHOOKS_SEND_THREADS < 1 or WEBHOOKS_CHANNEL_MAX_IN_FLIGHT < 1:
+    raise ImproperlyConfigured("WEBHOOKS_SEND_THREADS and WEBHOOKS_CHANNEL_MAX_IN_FLIGHT must be at least 1")
+if WEBHOOKS_START_GRACE_S <= 0 or WEBHOOKS_LEASE_MARGIN_S <= 0 or WEBHOOKS_MAX_LEASE_EXPIRIES < 1:
+    raise ImproperlyConfigured(
+        "WEBHOOKS_START_GRACE_S and WEBHOOKS_LEASE_MARGIN_S must be positive, WEBHOOKS_MAX_LEASE_EXPIRIES at least 1"
+    )
 if WEBHOOKS_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("WEBHOOKS_RETENTION_DAYS must be at least 1")
 
 # --- django-q2 --------------------------------------------------------------
-# Retry logic lives in our own tables (deliveries.next_attempt_at), so the
-# cluster never re-runs a job by itself: max_attempts=1, failures acknowledged,
-# and `retry` above `timeout` so a slow job is not handed out twice. A job is
-# not one delivery: `deliveries.tasks.dispatch` drains due deliveries in batches
-# with its own thread pool (budget 45 s + at most 30 s for the last sends), and
-# the `postbacks-sweeper` schedule (once a minute, the finest django-q2 offers)
-# stays on duty ~50 s polling every second, so `timeout` must stay above 80 s.
+# Every worker process runs a delivery engine in background threads (docs/ENGINE.md);
+# jobs only wake it (`deliveries.tasks.dispatch`), take back expired leases (the
+# `postbacks-sweeper` schedule, once a minute) or purge in bounded batches (under 60 s),
+# so `timeout` (90 s) is never near. Retry logic lives in our own tables: max_attempts=1,
+# failures acknowledged, `retry` above `timeout`. `recycle` is high because kicks are
+# frequent jobs; a recycled worker lets its engine finish the sends it started.
 # save_limit=-1: successful jobs are not stored (each stored result costs ~20 ms).
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER = {
@@ -246,8 +275,8 @@ Q_CLUSTER = {
     "save_limit": -1,
     "catch_up": False,
     "poll": 0.1,
-    # Worker processes are long-lived: the HTTP session and thread pool are reused across jobs.
-    "recycle": 5000,
+    # Worker processes are long-lived: their engine, sessions and threads live as long as they do.
+    "recycle": 100000,
     "label": "Task queue",
 }
 if REDIS_URL:

@@ -1,121 +1,299 @@
-"""A delivery's claim: taking due rows, giving them back, taking back the leases of dead workers.
+"""Claiming due deliveries: only what a thread can start now, fairly, within each channel's cap.
 
-A claim sets ``status = sending``, a ``claim_token`` and a ``lease_expires_at``; the worker
-holding the token owns the row until the lease expires. Every way a claim ends clears
-the same columns, listed once here: given back unsent (``give_back``: the row is pending
-again, any manual request it carries still waiting), or finished by an attempt or a
-refusal (``finished_claim_columns``: the request it carried is consumed too).
+One claim is one short transaction:
+
+1. find channels with due pending rows, in round-robin order after the last channel this
+   engine served (a skip scan over an index: cheap with any backlog);
+2. lock those channels' rows (PostgreSQL: ``FOR NO KEY UPDATE SKIP LOCKED``; SQLite: the
+   transaction already holds the database's one write lock), so no other worker on any
+   machine claims for them until this transaction ends;
+3. only then count what each has in flight (``sending`` rows: a fresh snapshot, taken
+   after the lock, sees every claim committed before it), and share the free threads out
+   one per channel per round, never above a channel's cap nor past an open breaker;
+4. flip the chosen rows to ``sending`` with a token and a lease on the database's clock,
+   counting the attempt, and insert the attempt rows, so every request that goes out
+   afterwards is already in the log.
+
+The lease covers the start grace, the whole attempt and a margin; the sender starts a
+request only while the remaining lease still covers the whole timeout plus that margin.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Subquery, Value, When
+from django.db.models.functions import Now
 from django.utils import timezone
 
-from deliveries.models import Delivery, DeliveryStatus, Trigger
+from channels.models import Channel
+from deliveries.engine import breaker
+from deliveries.engine.jobs import Job, build_job
+from deliveries.engine.refusals import refusal_before_send
+from deliveries.models import Attempt, Delivery, DeliveryStatus, Trigger
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """One claimed delivery, ready to send: its job and what proves the claim."""
+
+    job: Job
+    delivery_id: int
+    channel_id: int
+    attempt_id: int
+    token: uuid.UUID
+    trigger: str
+    automatic_attempts: int  # counting this attempt if it is automatic
+    claimed_at: float  # time.monotonic() taken before the claim transaction began
+    lease_s: float
+
+    def seconds_left(self) -> float:
+        return self.claimed_at + self.lease_s - time.monotonic()
+
+
+# Attempts that spend the delivery's automatic attempts (a resend starts a new round of them).
+COUNTED_AS_AUTOMATIC = (Trigger.AUTOMATIC, Trigger.RESEND)
+
+
+def lease_seconds(timeout_s: float) -> float:
+    """Start grace + the whole attempt + a margin: what a claim must be certain to outlast."""
+    return settings.WEBHOOKS_START_GRACE_S + timeout_s + settings.WEBHOOKS_LEASE_MARGIN_S
+
+
+def channel_cap(max_in_flight: int | None) -> int:
+    return max_in_flight or settings.WEBHOOKS_CHANNEL_MAX_IN_FLIGHT
+
+
+class Claimer:
+    """Claims for one engine; remembers where its round-robin over channels stands."""
+
+    def __init__(self):
+        self.cursor = 0  # the last channel served; the next claim starts after it
+
+    def claim(self, *, slots: int, finished_unrecorded: Counter | None = None) -> list[Claimed]:
+        """Claim up to ``slots`` deliveries (what this engine's free threads can start now).
+
+        ``finished_unrecorded``: sends of this engine that have ended but are not written yet,
+        by channel; they are still ``sending`` in the table but no longer in flight.
+        """
+        if slots <= 0:
+            return []
+        now = timezone.now()
+        candidates = due_channels(after=self.cursor, now=now, limit=max(2 * slots, 16))
+        if not candidates:
+            return []
+        started = time.monotonic()
+        token = uuid.uuid4()
+        with transaction.atomic():
+            allotted, probes = self._allot(candidates, slots, now, finished_unrecorded or Counter())
+            if not allotted:
+                return []
+            mark_claimed(allotted, token=token, now=now)
+            claimed = self._prepare(token, now, started)
+            breaker.note_probes(probes, now=now)
+        if allotted:
+            self.cursor = list(allotted)[-1]
+        return claimed
+
+    def _allot(self, candidates: list[int], slots: int, now, finished: Counter) -> tuple[dict[int, int], list[int]]:
+        caps = lock_channels(candidates)
+        in_flight = count_in_flight(list(caps))
+        rooms, probes = {}, []
+        breakers = breaker.states(list(caps))
+        for channel_id in candidates:  # candidate order is the round-robin order
+            if channel_id not in caps:
+                continue  # locked by another worker's claim right now: its turn comes next time
+            busy = max(0, in_flight.get(channel_id, 0) - finished.get(channel_id, 0))
+            room = max(0, channel_cap(caps[channel_id]) - busy)
+            allowed, probe = breaker.admits(breakers.get(channel_id), in_flight=in_flight.get(channel_id, 0), now=now)
+            if allowed is not None:
+                room = min(room, allowed)
+            if room:
+                rooms[channel_id] = room
+                if probe:
+                    probes.append(channel_id)
+        return share_round_robin(rooms, slots), [c for c in probes if c in rooms]
+
+    def _prepare(self, token: uuid.UUID, now: dt.datetime, started: float) -> list[Claimed]:
+        rows = list(
+            Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING).select_related(
+                "event", "event__triggered_by", "event_type", "channel", "subscription"
+            )
+        )
+        sendable, attempts = [], []
+        for delivery in rows:
+            trigger = delivery.pending_trigger
+            reason = refusal_before_send(delivery, trigger)
+            if reason:
+                refuse(delivery, token=token, error=reason[0], reason=reason[1], now=now)
+                continue
+            sendable.append(delivery)
+            attempts.append(new_attempt(delivery, trigger=trigger, now=now))
+        Attempt.objects.bulk_create(attempts)
+        return [
+            Claimed(
+                job=build_job(delivery=delivery, trigger=attempt.trigger, retry_count=delivery.attempt_count - 1),
+                delivery_id=delivery.pk,
+                channel_id=delivery.channel_id,
+                attempt_id=attempt.pk,
+                token=token,
+                trigger=attempt.trigger,
+                automatic_attempts=delivery.automatic_attempts,
+                claimed_at=started,
+                lease_s=lease_seconds(delivery.channel.timeout),
+            )
+            for delivery, attempt in zip(sendable, attempts, strict=True)
+        ]
+
+
+def share_round_robin(rooms: dict[int, int], slots: int) -> dict[int, int]:
+    """One slot per channel per round, in ``rooms``' order, until the slots or the rooms run out."""
+    allotted: dict[int, int] = {}
+    while slots > 0:
+        progressed = False
+        for channel_id, room in rooms.items():
+            if slots == 0:
+                break
+            if allotted.get(channel_id, 0) < room:
+                allotted[channel_id] = allotted.get(channel_id, 0) + 1
+                slots -= 1
+                progressed = True
+        if not progressed:
+            break
+    return allotted
+
+
+# --- The statements -------------------------------------------------------------------------
+
+
+def _delivery_table() -> tuple[str, dict[str, str]]:
+    meta = Delivery._meta
+    names = ("status", "channel", "next_attempt_at")
+    return meta.db_table, {name: meta.get_field(name).column for name in names}
+
+
+def due_channels(*, after: int, now: dt.datetime, limit: int) -> list[int]:
+    """Channels with due pending deliveries, in id order starting after ``after`` and wrapping round.
+
+    A skip scan (one index probe per channel with pending rows), so a backlog of 100,000
+    rows for one dead endpoint costs one probe, not 100,000 rows read.
+    """
+    found = _due_channels_from(after, now, limit)
+    if len(found) < limit and after > 0:
+        found += [c for c in _due_channels_from(0, now, limit - len(found)) if c <= after and c not in found]
+    return found
+
+
+def _due_channels_from(after: int, now: dt.datetime, limit: int) -> list[int]:
+    table, col = _delivery_table()
+    pending = f"{col['status']} = '{DeliveryStatus.PENDING}'"  # a literal, so the partial index applies
+    sql = (
+        f"WITH RECURSIVE pending_channels(channel_id) AS ("
+        f" SELECT (SELECT {col['channel']} FROM {table} WHERE {pending} AND {col['channel']} > %s"
+        f" ORDER BY {col['channel']} LIMIT 1)"
+        f" UNION ALL"
+        f" SELECT (SELECT {col['channel']} FROM {table} WHERE {pending} AND {col['channel']} > p.channel_id"
+        f" ORDER BY {col['channel']} LIMIT 1)"
+        f" FROM pending_channels p WHERE p.channel_id IS NOT NULL)"
+        f" SELECT p.channel_id FROM pending_channels p WHERE p.channel_id IS NOT NULL AND EXISTS ("
+        f"SELECT 1 FROM {table} d WHERE d.{col['channel']} = p.channel_id AND d.{pending}"
+        f" AND d.{col['next_attempt_at']} <= %s) LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [after, now, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def lock_channels(channel_ids: list[int]) -> dict[int, int | None]:
+    """Lock the channels' rows for this transaction, skipping those another claim holds: {id: max_in_flight}."""
+    rows = (
+        Channel.objects.filter(pk__in=channel_ids)
+        .select_for_update(skip_locked=True, no_key=connection.vendor == "postgresql")
+        .order_by("pk")
+        .values_list("pk", "max_in_flight")
+    )
+    return dict(rows)
+
+
+def count_in_flight(channel_ids: list[int]) -> dict[int, int]:
+    """``sending`` rows per channel: read after the lock, so every earlier claim is seen."""
+    if not channel_ids:
+        return {}
+    table, col = _delivery_table()
+    placeholders = ", ".join(["%s"] * len(channel_ids))
+    sql = (
+        f"SELECT {col['channel']}, COUNT(*) FROM {table} WHERE {col['status']} = '{DeliveryStatus.SENDING}'"
+        f" AND {col['channel']} IN ({placeholders}) GROUP BY {col['channel']}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, channel_ids)
+        return dict(cursor.fetchall())
+
+
+def mark_claimed(allotted: dict[int, int], *, token: uuid.UUID, now: dt.datetime) -> int:
+    """Flip the oldest due rows of each channel to ``sending``, counting the attempt; the lease runs on the database's clock."""
+    timeouts = dict(Channel.objects.filter(pk__in=list(allotted)).values_list("pk", "timeout"))
+    claimed = 0
+    for channel_id, count in allotted.items():
+        oldest = (
+            Delivery.objects.filter(channel_id=channel_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")
+            .values("pk")[:count]
+        )
+        lease = dt.timedelta(seconds=lease_seconds(min(timeouts[channel_id], settings.WEBHOOKS_TIMEOUT_S)))
+        claimed += Delivery.objects.filter(pk__in=Subquery(oldest), status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.SENDING,
+            claim_token=token,
+            lease_expires_at=ExpressionWrapper(Now() + Value(lease), output_field=DateTimeField()),
+            attempt_count=F("attempt_count") + 1,
+            automatic_attempts=F("automatic_attempts")
+            + Case(When(pending_trigger__in=COUNTED_AS_AUTOMATIC, then=Value(1)), default=Value(0)),
+            updated_at=now,
+        )
+    return claimed
+
+
+def new_attempt(delivery: Delivery, *, trigger: str, now: dt.datetime) -> Attempt:
+    """The attempt row, written before its request goes out; the outcome completes it."""
+    return Attempt(
+        delivery_id=delivery.pk,
+        number=delivery.attempt_count,
+        trigger=trigger,
+        triggered_by_id=delivery.requested_by_id if trigger == Trigger.MANUAL else None,
+        started_at=now,
+        request_url=delivery.channel.url[:2000],
+    )
+
+
+def refuse(delivery: Delivery, *, token: uuid.UUID, error: str, reason: str, now: dt.datetime) -> None:
+    """Fail a claimed delivery that must not be sent (channel switched off...): no attempt is spent."""
+    automatic = 1 if delivery.pending_trigger in COUNTED_AS_AUTOMATIC else 0
+    Delivery.objects.filter(pk=delivery.pk, claim_token=token).update(
+        status=DeliveryStatus.FAILED,
+        last_error=error,
+        failure_reason=reason,
+        attempt_count=F("attempt_count") - 1,
+        automatic_attempts=F("automatic_attempts") - automatic,
+        completed_at=now,
+        updated_at=now,
+        **finished_claim_columns(),
+    )
+
 
 # The columns a claim sets besides the status, cleared.
-_UNCLAIMED = {"claim_token": None, "lease_expires_at": None}
+UNCLAIMED = {"claim_token": None, "lease_expires_at": None}
 
 
 def finished_claim_columns() -> dict:
-    """Column values of a delivery whose claimed attempt is over (sent or refused): no claim, no request."""
-    return {**_UNCLAIMED, "pending_trigger": Trigger.AUTOMATIC, "requested_by": None}
+    """Column values of a delivery whose claimed attempt is over (sent or refused): no claim, no request.
 
-
-def clear_claim(delivery: Delivery, *, now: dt.datetime) -> None:
-    """``finished_claim_columns`` applied to ``delivery`` in memory (saved by the caller)."""
-    for column, value in finished_claim_columns().items():
-        setattr(delivery, column, value)
-    delivery.updated_at = now
-
-
-def give_back(deliveries, *, now: dt.datetime, due_now: bool) -> int:
-    """Return claimed rows to ``pending`` unsent; ``due_now`` also makes them due at once."""
-    values = {"status": DeliveryStatus.PENDING, **_UNCLAIMED, "updated_at": now}
-    if due_now:
-        values["next_attempt_at"] = now
-    return deliveries.update(**values)
-
-
-def requeue_expired_leases(*, now: dt.datetime | None = None) -> int:
-    """Give ``sending`` deliveries whose worker died (lease expired) back to the queue."""
-    now = now or timezone.now()
-    return give_back(
-        Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_expires_at__lt=now), now=now, due_now=True
-    )
-
-
-def due_candidates(*, now: dt.datetime, skip_channels: list[int], limit: int) -> list[tuple[int, int]]:
-    """``(id, channel_id)`` of due pending rows, oldest due first, leaving out ``skip_channels``."""
-    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-    if skip_channels:
-        due = due.exclude(channel_id__in=skip_channels)
-    return list(due.order_by("next_attempt_at").values_list("pk", "channel_id")[:limit])
-
-
-def pick(
-    candidates: list[tuple[int, int]], limit: int, *, claimed_by_channel: Counter, per_channel_cap: int
-) -> list[int]:
-    """Ids from ``candidates`` in order, leaving a channel out once it would hold ``per_channel_cap`` claims."""
-    room = Counter()
-    picked = []
-    for pk, channel_id in candidates:
-        if claimed_by_channel[channel_id] + room[channel_id] >= per_channel_cap:
-            continue
-        room[channel_id] += 1
-        picked.append(pk)
-        if len(picked) >= limit:
-            break
-    return picked
-
-
-def mark_claimed(picked: list[int], *, token: uuid.UUID, now: dt.datetime, lease: dt.timedelta) -> int:
-    """SQLite: claim ``picked`` with one conditional UPDATE (rows another worker took first are skipped)."""
-    return Delivery.objects.filter(pk__in=picked, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
-        status=DeliveryStatus.SENDING, claim_token=token, lease_expires_at=now + lease, updated_at=now
-    )
-
-
-def claim_in_one_statement(
-    *, limit: int, skip_channels: list[int], token: uuid.UUID, now: dt.datetime, lease: dt.timedelta
-) -> list[tuple[int, int, dt.datetime]]:
-    """PostgreSQL: claim with UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING.
-
-    One statement, one round trip: rows another worker is claiming right now are skipped.
-    Returns ``(id, channel_id, next_attempt_at)`` of the claimed rows, oldest due first.
+    Every way a claim ends clears these, listed once here; a claim given back unsent
+    (``UNCLAIMED`` only) keeps the manual request it carries waiting.
     """
-    meta = Delivery._meta
-    names = ("status", "claim_token", "lease_expires_at", "updated_at", "next_attempt_at", "channel")
-    col = {name: meta.get_field(name).column for name in names}
-    skip_full = f"AND NOT ({col['channel']} = ANY(%s)) " if skip_channels else ""
-    sql = (
-        f"UPDATE {meta.db_table} SET {col['status']} = %s, {col['claim_token']} = %s, "
-        f"{col['lease_expires_at']} = %s, {col['updated_at']} = %s "
-        f"WHERE {meta.pk.column} IN (SELECT {meta.pk.column} FROM {meta.db_table} "
-        f"WHERE {col['status']} = %s AND {col['next_attempt_at']} <= %s {skip_full}"
-        f"ORDER BY {col['next_attempt_at']} LIMIT %s FOR UPDATE SKIP LOCKED) "
-        f"RETURNING {meta.pk.column}, {col['channel']}, {col['next_attempt_at']}"
-    )
-    params = [DeliveryStatus.SENDING, token, now + lease, now, DeliveryStatus.PENDING, now]
-    if skip_channels:
-        params.append(list(skip_channels))
-    params.append(limit)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    rows.sort(key=lambda row: (row[2], row[0]))  # RETURNING has no order: the oldest due keep their place
-    return rows
-
-
-def load_claimed(token: uuid.UUID) -> list[Delivery]:
-    """The rows claimed with ``token``, with what building their jobs reads."""
-    return list(
-        Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING).select_related(
-            "event", "event__triggered_by", "event_type", "channel", "subscription"
-        )
-    )
+    return {**UNCLAIMED, "pending_trigger": Trigger.AUTOMATIC, "requested_by": None}

@@ -12,7 +12,8 @@ from deliveries.engine.envelope import format_timestamp
 from deliveries.engine.jobs import Job, Outcome, short_error
 
 
-def send_email(job: Job, started: dt.datetime) -> Outcome:
+def email_message(job: Job) -> tuple[list[str], str, str]:
+    """Recipients, subject and body of the e-mail for ``job``."""
     recipients = [a.strip() for a in job.email_to.split(",") if a.strip()]
     subject = f"[Postbacks] {job.event_type_name} ({job.event_type}) from {job.source}"
     body = (
@@ -22,11 +23,15 @@ def send_email(job: Job, started: dt.datetime) -> Outcome:
         + "\nPayload:\n"
         + json.dumps(job.payload, ensure_ascii=False, indent=2)
     )
+    return recipients, subject, body
+
+
+def send_email(job: Job, started: dt.datetime) -> Outcome:
+    recipients, subject, body = email_message(job)
     outcome = Outcome(
         started_at=started,
         request_url="mailto:" + ",".join(recipients),
         request_headers={"To": ", ".join(recipients), "Subject": subject},
-        request_body=body,
     )
     clock = time.monotonic()
     try:

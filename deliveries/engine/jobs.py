@@ -26,9 +26,10 @@ class Job:
     kind: str  # channels.ChannelKind value
     url: str
     email_to: str
-    headers: dict
+    # Credentials: kept out of repr(), so no error page or log line lists them.
+    headers: dict = field(repr=False)
     timeout: float
-    secrets: tuple[str, ...]
+    secrets: tuple[str, ...] = field(repr=False)
     event_id: str
     event_type: str
     event_type_name: str
@@ -50,17 +51,18 @@ class Outcome:
     duration_ms: int = 0
     request_url: str = ""
     request_headers: dict = field(default_factory=dict)
-    request_body: str = ""
     response_status: int | None = None
     response_headers: dict = field(default_factory=dict)
     response_body: str = ""
     error: str = ""
     error_detail: str = ""
     retry_after_s: float | None = None
+    # The request never went out: its claim could no longer cover a whole attempt.
+    not_started: bool = False
 
     @property
     def succeeded(self) -> bool:
-        if self.error:
+        if self.error or self.not_started:
             return False
         return self.response_status is None or 200 <= self.response_status < 300
 
@@ -70,6 +72,11 @@ class Outcome:
         if self.error in ("connection", "dns", "email"):
             return True
         return self.error == "http_status" and self.response_status in RETRYABLE_STATUSES
+
+    @property
+    def unanswered(self) -> bool:
+        """Nobody answered: what the circuit breaker counts."""
+        return self.error in ("timeout", "connection", "dns")
 
 
 def clean_text(value: str) -> str:
@@ -82,8 +89,11 @@ def short_error(exc: BaseException) -> str:
     return clean_text(f"{type(exc).__name__}: {exc}"[:1000])
 
 
-def build_job(*, delivery: Delivery, trigger: str) -> Job:
-    """The ``Job`` for one attempt of ``delivery`` (its event, channel, event type loaded)."""
+def build_job(*, delivery: Delivery, trigger: str, retry_count: int) -> Job:
+    """The ``Job`` for one attempt of ``delivery`` (its event, channel, event type loaded).
+
+    ``retry_count``: the attempts made before this one (the envelope's ``retryCount``).
+    """
     event = delivery.event
     channel = delivery.channel
     user = event.triggered_by
@@ -101,7 +111,7 @@ def build_job(*, delivery: Delivery, trigger: str) -> Job:
         source=event.source,
         trigger_user=user.get_username() if user is not None else None,
         webhook_config=delivery.subscription_id,
-        retry_count=delivery.attempt_count,
+        retry_count=retry_count,
         payload=event.payload,
         delivery_id=delivery.pk,
         channel_id=channel.pk,

@@ -10,9 +10,8 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-# Kicks from one process closer together than this are coalesced into one dispatcher
-# run: that run keeps polling until this long after the kick, so it sees what the
-# skipped kicks would have shown it (see ``deliveries.engine.dispatcher``).
+# Kicks from one process closer together than this are coalesced into one: a woken engine
+# claims everything due, and a busy one keeps claiming as its send threads free up.
 KICK_WINDOW_S = 0.05
 
 _kick_lock = threading.Lock()
@@ -24,7 +23,7 @@ def queue_dispatch() -> None:
 
     Coalesced per process (at most one kick per ``KICK_WINDOW_S``), so 1,000 emits a
     second do not become 1,000 broker jobs a second. A lost kick costs latency, not
-    deliveries: the sweeper schedule finds due rows by itself.
+    deliveries: every engine also looks for due rows every ``WEBHOOKS_ENGINE_POLL_S``.
     """
     global _last_kick
     now = time.monotonic()

@@ -1,117 +1,77 @@
-"""The rules of one attempt (SPEC section 4): what its outcome makes of the delivery, when it is retried, and why it failed."""
+"""The rules of one attempt (SPEC section 4): what its outcome makes of the delivery, when it is retried, and why it failed.
+
+Pure functions of their arguments and the settings; ``results`` writes what they decide.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import dataclass
 
 from django.conf import settings
 
-from deliveries.engine.claims import clear_claim, finished_claim_columns
 from deliveries.engine.jobs import Outcome
-from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger
+from deliveries.models import DeliveryStatus, ErrorKind, Trigger
 
-# Retry-After is honoured up to this many seconds, so an endpoint cannot park a delivery for days.
-RETRY_AFTER_CAP_S = 3600
-
-# What ``record_outcome`` changes on a delivery (``update_fields`` for a single save).
-DELIVERY_OUTCOME_FIELDS = [
-    "status",
-    "attempt_count",
-    "automatic_attempts",
-    "next_attempt_at",
-    *finished_claim_columns(),
-    "last_error",
-    "last_response_status",
-    "failure_reason",
-    "completed_at",
-    "updated_at",
-]
+# Triggers whose failures are retried automatically (a resend starts a new round of retries).
+RETRIED_TRIGGERS = (Trigger.AUTOMATIC, Trigger.RESEND)
 
 
 def retry_delay(*, retry_number: int, retry_after_s: float | None = None) -> float:
-    """Seconds before automatic retry ``retry_number`` (1-based): backoff with jitter, at least Retry-After."""
+    """Seconds before automatic retry ``retry_number`` (1-based).
+
+    Full jitter around the configured delay: uniformly between half and one and a half
+    times it, so the retries of many deliveries that failed together spread over a whole
+    delay's width instead of arriving together. A ``Retry-After`` (capped at
+    ``WEBHOOKS_RETRY_AFTER_CAP_S``) is a floor: the retry comes after it, spread over the
+    next tenth of it (at least a second).
+    """
     delays = settings.WEBHOOKS_RETRY_DELAYS
     base = float(delays[min(retry_number - 1, len(delays) - 1)])
-    delay = base + random.uniform(0, base * 0.1)
+    delay = random.uniform(0.5 * base, 1.5 * base)
     if retry_after_s is not None:
-        delay = max(delay, min(retry_after_s, getattr(settings, "WEBHOOKS_RETRY_AFTER_CAP_S", RETRY_AFTER_CAP_S)))
+        floor = min(retry_after_s, settings.WEBHOOKS_RETRY_AFTER_CAP_S)
+        if floor > delay:
+            delay = floor + random.uniform(0, max(1.0, 0.1 * floor))
     return delay
 
 
-def record_outcome(*, delivery: Delivery, outcome: Outcome, trigger: str, now: dt.datetime) -> Attempt:
-    """Apply ``outcome`` to ``delivery`` in memory (not saved) and return the unsaved ``Attempt``.
+@dataclass(frozen=True)
+class Plan:
+    """What one attempt's outcome makes of its delivery: the columns the recorder writes."""
 
-    The dispatcher saves many of these in bulk; ``send_test_event`` saves one.
-    """
-    number = delivery.attempt_count + 1
-    attempt = Attempt(
-        delivery_id=delivery.pk,
-        number=number,
-        trigger=trigger,
-        triggered_by_id=delivery.requested_by_id if trigger == Trigger.MANUAL else None,
-        started_at=outcome.started_at,
-        duration_ms=outcome.duration_ms,
-        request_url=outcome.request_url[:2000],
-        request_headers=outcome.request_headers,
-        request_body=outcome.request_body,
-        response_status=outcome.response_status,
-        response_headers=outcome.response_headers,
-        response_body=outcome.response_body,
-        error=outcome.error,
-        error_detail=outcome.error_detail,
-    )
-    delivery.attempt_count = number
-    if trigger == Trigger.AUTOMATIC:
-        delivery.automatic_attempts += 1
-    delivery.last_error = outcome.error
-    delivery.last_response_status = outcome.response_status
-    clear_claim(delivery, now=now)
-    _apply_status(delivery, outcome, trigger=trigger, now=now)
-    return attempt
+    status: str
+    next_attempt_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    last_error: str
+    last_response_status: int | None
+    failure_reason: str
 
 
-def _apply_status(delivery: Delivery, outcome: Outcome, *, trigger: str, now: dt.datetime) -> None:
-    retries_made = delivery.automatic_attempts - 1
+def plan_outcome(*, outcome: Outcome, trigger: str, automatic_attempts: int, now: dt.datetime) -> Plan:
+    """SPEC section 4's table. ``automatic_attempts`` counts this attempt when it was automatic."""
+    common = {"last_error": outcome.error, "last_response_status": outcome.response_status}
     if outcome.succeeded:
-        delivery.status = DeliveryStatus.SUCCEEDED
-        delivery.next_attempt_at = None
-        delivery.completed_at = now
-        delivery.failure_reason = ""
-    elif trigger == Trigger.AUTOMATIC and outcome.retryable and retries_made < settings.WEBHOOKS_MAX_RETRIES:
-        delivery.status = DeliveryStatus.PENDING
+        return Plan(DeliveryStatus.SUCCEEDED, None, now, failure_reason="", **common)
+    retries_made = max(0, automatic_attempts - 1)
+    if trigger in RETRIED_TRIGGERS and outcome.retryable and retries_made < settings.WEBHOOKS_MAX_RETRIES:
         delay = retry_delay(retry_number=retries_made + 1, retry_after_s=outcome.retry_after_s)
-        delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
-        delivery.completed_at = None
-        delivery.failure_reason = (
-            f"{_describe(outcome)}; retry {retries_made + 1} of {settings.WEBHOOKS_MAX_RETRIES} scheduled."
-        )
-    else:
-        delivery.status = DeliveryStatus.FAILED
-        delivery.next_attempt_at = None
-        delivery.completed_at = now
-        delivery.failure_reason = _failure_reason(outcome, trigger=trigger, retries_made=retries_made)
+        reason = f"{describe(outcome)}; retry {retries_made + 1} of {settings.WEBHOOKS_MAX_RETRIES} scheduled."
+        return Plan(DeliveryStatus.PENDING, now + dt.timedelta(seconds=delay), None, failure_reason=reason, **common)
+    reason = failure_reason(outcome, trigger=trigger, retries_made=retries_made)
+    return Plan(DeliveryStatus.FAILED, None, now, failure_reason=reason, **common)
 
 
-def refuse_without_attempt(*, delivery: Delivery, error: str, reason: str, now: dt.datetime) -> None:
-    """Fail a claimed delivery that must not be sent (channel or subscription gone inactive...), in memory."""
-    delivery.status = DeliveryStatus.FAILED
-    delivery.last_error = error
-    delivery.failure_reason = reason
-    delivery.next_attempt_at = None
-    delivery.completed_at = now
-    clear_claim(delivery, now=now)
-
-
-def _describe(outcome: Outcome) -> str:
+def describe(outcome: Outcome) -> str:
     if outcome.error == ErrorKind.HTTP_STATUS:
         return f"HTTP {outcome.response_status}"
     label = ErrorKind(outcome.error).label if outcome.error in ErrorKind.values else outcome.error
-    return f"{label}: {outcome.error_detail}" if outcome.error_detail else label
+    return f"{label}: {outcome.error_detail}" if outcome.error_detail else str(label)
 
 
-def _failure_reason(outcome: Outcome, *, trigger: str, retries_made: int) -> str:
-    text = _describe(outcome)
+def failure_reason(outcome: Outcome, *, trigger: str, retries_made: int) -> str:
+    text = describe(outcome)
     if trigger == Trigger.MANUAL:
         return f"{text} (manual retry; no automatic retries follow)."
     if outcome.error == ErrorKind.TIMEOUT:

@@ -24,8 +24,8 @@ def refusal_before_send(delivery: Delivery, trigger: str) -> tuple[str, str] | N
     inactive = _inactive_channel(delivery)
     if inactive:
         return ErrorKind.CHANNEL_INACTIVE, f"{inactive}."
-    if trigger == Trigger.MANUAL:
-        return None  # a person asked for this one attempt
+    if trigger in (Trigger.MANUAL, Trigger.RESEND):
+        return None  # a person asked for it
     if delivery.subscription is None or not delivery.subscription.active:
         return ErrorKind.SUBSCRIPTION_INACTIVE, "The subscription was removed or deactivated before sending."
     if not delivery.event_type.enabled:

@@ -1,102 +1,164 @@
-"""Writing the dispatcher's results: delivery rows in a few grouped UPDATEs, attempts in bulk."""
+"""Writing outcomes: the attempt row completed, the delivery moved on, the breaker told.
+
+Outcomes are written in batches (one transaction, one UPDATE per distinct delivery
+outcome). If a batch cannot be written, each outcome is written alone, so one bad row
+never rolls back another's (a row that still fails is written without what the remote
+end sent). The delivery's UPDATE is fenced by the claim token: an outcome whose claim
+was lost (its worker was frozen past the lease, and another took over) still completes
+its own attempt row, but never overwrites the newer owner's status.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db import DatabaseError, transaction
 from django.db.models import F
+from django.utils import timezone
 
-from deliveries.engine.claims import finished_claim_columns
-from deliveries.models import Attempt, Delivery, DeliveryStatus, Trigger
+from deliveries.engine import breaker
+from deliveries.engine.claims import COUNTED_AS_AUTOMATIC, Claimed, finished_claim_columns
+from deliveries.engine.jobs import Outcome
+from deliveries.engine.outcome import plan_outcome
+from deliveries.models import Attempt, Delivery, DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
-
-def save_results(
-    rows: list[tuple[Delivery, str | None]], attempts: list[Attempt], tokens: list[uuid.UUID], now: dt.datetime
-) -> int:
-    """Write outcomes: one UPDATE per distinct outcome (all the 200s of a batch are one statement).
-
-    Fenced by the claim tokens: a row whose lease expired and was claimed by another
-    worker is not overwritten with this (late) result. ``trigger`` None: no attempt was made.
-    Returns how many rows were taken back before their result could be saved.
-    """
-    updated = 0
-    with transaction.atomic():
-        for key, pks in _group_by_outcome(rows).items():
-            updated += Delivery.objects.filter(
-                pk__in=pks, claim_token__in=tokens, status=DeliveryStatus.SENDING
-            ).update(**_row_values(key, now))
-        if attempts:
-            _save_attempts(attempts)
-    lost = len(rows) - updated
-    if lost > 0:
-        logger.warning("%d deliveries were taken back before their result was saved", lost)
-    return max(lost, 0)
+ATTEMPT_OUTCOME_FIELDS = [
+    "finished_at",
+    "duration_ms",
+    "request_url",
+    "request_headers",
+    "response_status",
+    "response_headers",
+    "response_body",
+    "error",
+    "error_detail",
+]
 
 
-def _group_by_outcome(rows: list[tuple[Delivery, str | None]]) -> dict[tuple, list[int]]:
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for delivery, trigger in rows:
-        key = (
-            delivery.status,
-            delivery.next_attempt_at,
-            delivery.completed_at,
-            delivery.last_error,
-            delivery.last_response_status,
-            delivery.failure_reason,
-            trigger is not None,
-            trigger == Trigger.AUTOMATIC,
-        )
-        groups[key].append(delivery.pk)
-    return groups
+@dataclass(frozen=True)
+class Finished:
+    claimed: Claimed
+    outcome: Outcome
 
 
-def _row_values(key: tuple, now: dt.datetime) -> dict:
-    status, next_at, completed, error, response_status, reason, attempted, automatic = key
-    values = dict(
-        status=status,
-        next_attempt_at=next_at,
-        completed_at=completed,
-        last_error=error,
-        last_response_status=response_status,
-        failure_reason=reason,
-        **finished_claim_columns(),
-        updated_at=now,
-    )
-    if attempted:
-        values["attempt_count"] = F("attempt_count") + 1
-    if automatic:
-        values["automatic_attempts"] = F("automatic_attempts") + 1
-    return values
-
-
-def _save_attempts(attempts: list[Attempt]) -> None:
+def record(finished: list[Finished]) -> int:
+    """Write a batch of outcomes; return how many had lost their claim by then."""
+    if not finished:
+        return 0
+    now = timezone.now()
     try:
         with transaction.atomic():
-            Attempt.objects.bulk_create(attempts, batch_size=500, ignore_conflicts=True)
+            return _record(finished, now)
     except DatabaseError:
-        # One unstorable record must not sink the batch: save them one by one,
-        # and an attempt that still fails without what the remote end sent.
-        logger.exception("Saving %d attempts at once failed; saving them one by one", len(attempts))
-        for attempt in attempts:
-            _save_attempt_alone(attempt)
+        logger.exception("Writing %d outcomes at once failed; writing them one by one", len(finished))
+    lost = 0
+    for item in finished:
+        try:
+            with transaction.atomic():
+                lost += _record([item], now)
+        except DatabaseError:
+            logger.exception("The outcome of delivery %s could not be stored as received", item.claimed.delivery_id)
+            lost += _record_bare(item, now)
+    return lost
 
 
-def _save_attempt_alone(attempt: Attempt) -> None:
+def _record(finished: list[Finished], now: dt.datetime) -> int:
+    sent = [f for f in finished if not f.outcome.not_started]
+    unsent = [f for f in finished if f.outcome.not_started]
+    if sent:
+        Attempt.objects.bulk_update([attempt_of(f, now) for f in sent], ATTEMPT_OUTCOME_FIELDS)
+    lost = _apply_to_deliveries(sent, now) + give_back_unsent(unsent, now=now)
+    by_channel: dict[int, list[str]] = defaultdict(list)
+    for f in sent:
+        by_channel[f.claimed.channel_id].append(f.outcome.error)
+    breaker.record(by_channel, now=now)
+    return lost
+
+
+def attempt_of(item: Finished, now: dt.datetime) -> Attempt:
+    o = item.outcome
+    return Attempt(
+        pk=item.claimed.attempt_id,
+        finished_at=now,
+        duration_ms=o.duration_ms,
+        request_url=o.request_url[:2000],
+        request_headers=o.request_headers,
+        response_status=o.response_status,
+        response_headers=o.response_headers,
+        response_body=o.response_body,
+        error=o.error,
+        error_detail=o.error_detail,
+    )
+
+
+def _apply_to_deliveries(sent: list[Finished], now: dt.datetime) -> int:
+    """One fenced UPDATE per distinct outcome (all the 200s of a batch are one statement)."""
+    groups: dict[tuple, list[Finished]] = defaultdict(list)
+    for f in sent:
+        plan = plan_outcome(
+            outcome=f.outcome,
+            trigger=f.claimed.trigger,
+            automatic_attempts=f.claimed.automatic_attempts,
+            now=now,
+        )
+        groups[(plan, f.claimed.token)].append(f)
+    lost = 0
+    for (plan, token), items in groups.items():
+        updated = Delivery.objects.filter(
+            pk__in=[f.claimed.delivery_id for f in items], claim_token=token, status=DeliveryStatus.SENDING
+        ).update(
+            status=plan.status,
+            next_attempt_at=plan.next_attempt_at,
+            completed_at=plan.completed_at,
+            last_error=plan.last_error,
+            last_response_status=plan.last_response_status,
+            failure_reason=plan.failure_reason,
+            updated_at=now,
+            **finished_claim_columns(),
+        )
+        lost += len(items) - updated
+    if lost:
+        logger.warning("%d outcomes came after their claim was taken over; recorded as attempts only", lost)
+    return lost
+
+
+def give_back_unsent(unsent: list[Finished], *, now: dt.datetime) -> int:
+    """Claims that could not start: the attempt never happened, so it is uncounted and unlogged."""
+    lost = 0
+    for item in unsent:
+        claimed = item.claimed
+        Attempt.objects.filter(pk=claimed.attempt_id).delete()
+        automatic = 1 if claimed.trigger in COUNTED_AS_AUTOMATIC else 0
+        updated = Delivery.objects.filter(
+            pk=claimed.delivery_id, claim_token=claimed.token, status=DeliveryStatus.SENDING
+        ).update(
+            status=DeliveryStatus.PENDING,
+            attempt_count=F("attempt_count") - 1,
+            automatic_attempts=F("automatic_attempts") - automatic,
+            next_attempt_at=now,
+            updated_at=now,
+            claim_token=None,
+            lease_expires_at=None,
+        )
+        lost += 1 - updated
+    return lost
+
+
+def _record_bare(item: Finished, now: dt.datetime) -> int:
+    """Last resort for an outcome that cannot be stored: the attempt without what the remote end sent."""
+    o = item.outcome
+    o.response_headers, o.response_body = {}, ""
+    o.error_detail = (o.error_detail[:500] + " (the response could not be stored)").strip()
     try:
         with transaction.atomic():
-            Attempt.objects.bulk_create([attempt], ignore_conflicts=True)
-        return
+            return _record([item], now)
     except DatabaseError:
         logger.exception(
-            "Attempt %s of delivery %s could not be stored as received", attempt.number, attempt.delivery_id
+            "Delivery %s: outcome lost; its lease will expire and it will be sent again", item.claimed.delivery_id
         )
-    attempt.response_headers, attempt.response_body = {}, ""
-    attempt.error_detail = (attempt.error_detail + " (the response could not be stored)").strip()
-    with transaction.atomic():
-        Attempt.objects.bulk_create([attempt], ignore_conflicts=True)
+        return 0

@@ -1,4 +1,4 @@
-"""One attempt of one delivery: ``perform(job) -> Outcome``, run in a pool thread, free of the database.
+"""One attempt of one delivery: ``send_claimed`` / ``perform(job) -> Outcome``, run in a send thread, free of the database.
 
 Postback and Slack channels are HTTP (``transport``), with the body of ``envelope`` or
 ``slack_sender``; e-mail channels go through ``email_sender``.
@@ -7,19 +7,35 @@ Postback and Slack channels are HTTP (``transport``), with the body of ``envelop
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 
 import requests
+from django.conf import settings
 
 from channels.ssrf import BlockedTarget, UnresolvableHost
 from deliveries.engine import transport
-from deliveries.engine.email_sender import send_email
-from deliveries.engine.envelope import signed_postback
+from deliveries.engine.claims import Claimed
+from deliveries.engine.email_sender import email_message, send_email
+from deliveries.engine.envelope import build_envelope, signed_postback
 from deliveries.engine.jobs import Job, Outcome, clean_text, short_error
-from deliveries.engine.slack_sender import slack_message
+from deliveries.engine.slack_sender import slack_message, slack_text
 
 logger = logging.getLogger(__name__)
+
+
+def send_claimed(claimed: Claimed) -> Outcome:
+    """Send ``claimed`` now, or not at all.
+
+    The request starts only while the rest of the claim's lease covers the whole attempt
+    (the channel's timeout) plus the margin: a thread that gets here late (its process
+    was frozen between the claim and this line) sends nothing, since another worker may
+    own the delivery by then. The transport cuts the attempt itself at the timeout.
+    """
+    if claimed.seconds_left() < claimed.job.timeout + settings.WEBHOOKS_LEASE_MARGIN_S:
+        return Outcome(started_at=dt.datetime.now(dt.UTC), not_started=True)
+    return perform(claimed.job)
 
 
 def perform(job: Job) -> Outcome:
@@ -36,17 +52,19 @@ def perform(job: Job) -> Outcome:
 
 def _post(job: Job, started: dt.datetime) -> Outcome:
     body, headers, logged = slack_message(job) if job.kind == "slack" else signed_postback(job)
-    outcome = Outcome(started_at=started, request_url=job.url, request_headers=logged, request_body=body)
+    outcome = Outcome(started_at=started, request_url=job.url, request_headers=logged)
     clock = time.monotonic()
     try:
-        answer = transport.post(job.url, body=body.encode("utf-8"), headers=headers, timeout=job.timeout)
+        answer = transport.post(
+            job.url, body=body.encode("utf-8"), headers=headers, timeout=job.timeout, channel_id=job.channel_id
+        )
         outcome.response_status = answer.status
         outcome.response_headers = answer.headers
         outcome.response_body = answer.body
         outcome.error_detail = answer.read_error
         if not 200 <= answer.status < 300:
             outcome.error = "http_status"
-            outcome.error_detail = clean_text(f"HTTP {answer.status} {answer.reason}".strip())
+            outcome.error_detail = f"HTTP {answer.status} {clean_text(answer.reason)[:100]}".strip()
             outcome.retry_after_s = transport.parse_retry_after(answer.retry_after)
     except transport.AttemptTimedOut:
         outcome.error = "timeout"
@@ -66,3 +84,14 @@ def _post(job: Job, started: dt.datetime) -> Outcome:
     finally:
         outcome.duration_ms = int((time.monotonic() - clock) * 1000)
     return outcome
+
+
+def request_body(job: Job) -> str:
+    """What ``job``'s attempt sends as its body. The attempt log keeps no copy of it: the event's
+    payload is stored once, and this rebuilds the body of any attempt from it (``retry_count`` aside,
+    every attempt of a delivery sends the same body)."""
+    if job.kind == "email":
+        return email_message(job)[2]
+    if job.kind == "slack":
+        return json.dumps({"text": slack_text(job)}, ensure_ascii=False)
+    return build_envelope(job)

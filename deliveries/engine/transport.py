@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import http.cookiejar
 import os
 import socket
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
@@ -23,6 +25,8 @@ from channels.ssrf import VettedAddressAdapter
 from deliveries.engine.jobs import clean_text, short_error
 
 RESPONSE_BODY_LIMIT = 4096
+RESPONSE_HEADERS_LIMIT = 8192
+HEADER_VALUE_LIMIT = 1024
 
 
 class AttemptTimedOut(Exception):
@@ -147,34 +151,56 @@ class _AttemptHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _AttemptHTTPSConnection
 
 
-# --- The HTTP session -------------------------------------------------------------
+# --- Sessions: one per channel, no cookies -----------------------------------------
+#
+# Nothing one channel's endpoint sets (a cookie, a keep-alive connection) ever reaches
+# another channel's request. The least recently used sessions beyond MAX_SESSIONS close.
 
-_session_lock = threading.Lock()
-_session: requests.Session | None = None
-_session_pid: int | None = None
+MAX_SESSIONS = 512
 
 
-def get_session() -> requests.Session:
-    """One session per process (rebuilt after a fork), shared by the pool threads."""
-    global _session, _session_pid
-    if _session is None or _session_pid != os.getpid():
-        with _session_lock:
-            if _session is None or _session_pid != os.getpid():
-                session = requests.Session()
-                # Never a proxy from the environment: it would connect somewhere other than the vetted address.
-                session.trust_env = False
-                adapter = VettedAddressAdapter(pool_connections=64, pool_maxsize=64, max_retries=0)
-                adapter.poolmanager.pool_classes_by_scheme = {"http": _AttemptPool, "https": _AttemptHTTPSPool}
-                session.mount("http://", adapter)
-                session.mount("https://", adapter)
-                _session, _session_pid = session, os.getpid()
-    return _session
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    def set_ok(self, cookie, request):
+        return False
+
+    def return_ok(self, cookie, request):
+        return False
+
+
+_sessions_lock = threading.Lock()
+_sessions: OrderedDict = OrderedDict()
+_sessions_pid: int | None = None
+
+
+def session_for(channel_id: int | None) -> requests.Session:
+    """This process's session for one channel (rebuilt after a fork)."""
+    global _sessions_pid
+    with _sessions_lock:
+        if _sessions_pid != os.getpid():
+            _sessions.clear()
+            _sessions_pid = os.getpid()
+        session = _sessions.get(channel_id)
+        if session is not None:
+            _sessions.move_to_end(channel_id)
+            return session
+        session = requests.Session()
+        # Never a proxy from the environment: it would connect somewhere other than the vetted address.
+        session.trust_env = False
+        session.cookies.set_policy(_NoCookies())
+        adapter = VettedAddressAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+        adapter.poolmanager.pool_classes_by_scheme = {"http": _AttemptPool, "https": _AttemptHTTPSPool}
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _sessions[channel_id] = session
+        while len(_sessions) > MAX_SESSIONS:
+            _sessions.popitem(last=False)[1].close()
+        return session
 
 
 # --- One POST ---------------------------------------------------------------------
 
 
-def post(url: str, *, body: bytes, headers: dict, timeout: float) -> Answer:
+def post(url: str, *, body: bytes, headers: dict, timeout: float, channel_id: int | None = None) -> Answer:
     """POST ``body`` to ``url`` once: no redirects followed, at most ``RESPONSE_BODY_LIMIT`` bytes of the
     answer read, and the whole exchange cut off after ``timeout`` seconds.
 
@@ -185,13 +211,13 @@ def post(url: str, *, body: bytes, headers: dict, timeout: float) -> Answer:
     attempt = _current.attempt = _Attempt()
     token = _watchdog.arm(timeout, attempt)
     try:
-        response = get_session().post(
+        response = session_for(channel_id).post(
             url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
         )
         answer = Answer(
             status=response.status_code,
             reason=response.reason or "",
-            headers={clean_text(str(k)): clean_text(str(v)) for k, v in response.headers.items()},
+            headers=bounded_headers(response.headers),
             retry_after=response.headers.get("Retry-After"),
         )
         answer.body, answer.read_error = _read_head(response)
@@ -237,19 +263,42 @@ def is_name_resolution_error(exc: BaseException) -> bool:
     return False
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date), or None."""
-    if not value:
+def bounded_headers(headers) -> dict[str, str]:
+    """Response headers as stored: each value at most 1 KiB, all of them within 8 KiB, storable text."""
+    kept, used, dropped = {}, 0, 0
+    for name, value in headers.items():
+        name, value = clean_text(str(name))[:200], clean_text(str(value))
+        if len(value) > HEADER_VALUE_LIMIT:
+            value = value[:HEADER_VALUE_LIMIT] + "…"
+        size = len(name.encode()) + len(value.encode())
+        if used + size > RESPONSE_HEADERS_LIMIT - 100:
+            dropped += 1
+            continue
+        kept[name] = value
+        used += size
+    if dropped:
+        kept["X-Postbacks-Headers-Dropped"] = f"{dropped} more headers were not stored (8 KiB limit)"
+    return kept
+
+
+def parse_retry_after(value) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); None for anything else."""
+    if not isinstance(value, str):
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(int(value)))
-    except ValueError:
-        pass
+    if not value or len(value) > 64:
+        return None
+    if value.isdigit():
+        return float(min(int(value[:12]), 10**9))
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    try:
+        return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    except OverflowError:
+        return None

@@ -98,7 +98,6 @@ def make_delivery(db):
                 duration_ms=12,
                 request_url=channel.url,
                 request_headers={"webhook-id": str(event.id)},
-                request_body=f'{{"eventId": "{event.id}"}}',
                 response_status=response_status,
                 response_headers={"Content-Type": "text/plain"},
                 response_body=f"answer {number}",

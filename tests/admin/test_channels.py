@@ -1,6 +1,5 @@
 """Channels: a form per kind, test send to a real receiver, reveal/rotate secret, health."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from django.utils import timezone
 
 from channels.models import Channel, ChannelKind
 from deliveries.models import Attempt, Delivery, DeliveryStatus
+from tests.support.receiver import Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -145,18 +145,17 @@ def test_rotate_secret_needs_its_permission(make_staff, postback_channel):
     assert postback_channel.secret == old
 
 
-def test_send_test_event_posts_to_the_receiver_and_shows_the_outcome(admin_client, httpserver):
+def test_send_test_event_posts_to_the_receiver_and_shows_the_outcome(admin_client, receiver):
     # given a postback channel pointing at a real receiver on 127.0.0.1
-    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok", status=200)
-    channel = Channel.objects.create(name="Receiver", kind=ChannelKind.POSTBACK, url=httpserver.url_for("/hook"))
+    channel = Channel.objects.create(name="Receiver", kind=ChannelKind.POSTBACK, url=receiver.url("/hook"))
 
     # when staff press "Send test event"
     response = admin_client.post(reverse("admin:channels_channel_send_test", args=[channel.pk]), follow=True)
 
     # then the receiver got the signed test event and the page says it was delivered
-    httpserver.check_assertions()
-    ((request, _),) = httpserver.log
-    body = json.loads(request.get_data())
+    [request] = receiver.requests
+    assert request.path == "/hook"
+    body = request.json
     assert body["eventType"] == "test"
     assert request.headers["webhook-signature"].startswith("v1,")
     html = response.content.decode()
@@ -164,9 +163,9 @@ def test_send_test_event_posts_to_the_receiver_and_shows_the_outcome(admin_clien
     assert 'id="recent-tests"' in html and 'data-outcome="succeeded"' in html
 
 
-def test_send_test_event_to_a_failing_receiver_says_it_failed(admin_client, httpserver):
-    httpserver.expect_oneshot_request("/hook").respond_with_data("nope", status=404)
-    channel = Channel.objects.create(name="Receiver", kind=ChannelKind.POSTBACK, url=httpserver.url_for("/hook"))
+def test_send_test_event_to_a_failing_receiver_says_it_failed(admin_client, receiver):
+    receiver.reply("/hook", Reply(status=404, body=b"nope"))
+    channel = Channel.objects.create(name="Receiver", kind=ChannelKind.POSTBACK, url=receiver.url("/hook"))
 
     response = admin_client.post(reverse("admin:channels_channel_send_test", args=[channel.pk]), follow=True)
 

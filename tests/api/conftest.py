@@ -69,14 +69,5 @@ def anonymous():
 
 
 @pytest.fixture
-def receiver(httpserver):
-    """A real HTTP endpoint on 127.0.0.1 that answers 200 to postbacks."""
-    httpserver.expect_request("/hook", method="POST").respond_with_data("ok", status=200)
-    return httpserver
-
-
-@pytest.fixture
 def postback_channel(db, receiver):
-    return Channel.objects.create(
-        name="receiver", kind=ChannelKind.POSTBACK, url=f"http://127.0.0.1:{receiver.port}/hook"
-    )
+    return Channel.objects.create(name="receiver", kind=ChannelKind.POSTBACK, url=receiver.url("/hook"))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 
 import pytest
 import schemathesis
@@ -66,9 +65,8 @@ def _keep_the_test_transaction():
 
 
 @pytest.fixture
-def local_receiver(httpserver):
-    httpserver.expect_request(re.compile(".*")).respond_with_data("ok")
-    return f"http://127.0.0.1:{httpserver.port}/fuzz"
+def local_receiver(receiver):
+    return receiver.url("/fuzz")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 from tests.api.conftest import all_api_perms, grant
 from tests.support.factories import ensure_catalogue
 from tests.support.qcluster import QCluster
-from tests.support.receiver import Receiver, Reply, wait_until
+from tests.support.receiver import Reply, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -27,12 +27,6 @@ def integrator(django_user_model):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as r:
-        yield r
 
 
 @pytest.fixture

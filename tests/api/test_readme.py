@@ -19,17 +19,15 @@ def readme_snippet(name: str) -> str:
 
 def test_the_readme_snippet_verifies_a_real_postback_and_refuses_a_forged_one(admin_api, receiver):
     # Given a channel created over the API, and the snippet configured with its secret
-    created = admin_api.post(
-        "/api/v1/channels/", {"name": "integrator", "url": f"http://127.0.0.1:{receiver.port}/hook"}
-    ).json()
+    created = admin_api.post("/api/v1/channels/", {"name": "integrator", "url": receiver.url("/hook")}).json()
     snippet = {}
     exec(compile(readme_snippet("verify-postback"), "README.md", "exec"), snippet)
     snippet["SIGNING_SECRET"] = created["secret"]
 
     # When the service sends it a postback
     outcome = admin_api.post(f"/api/v1/channels/{created['id']}/test/").json()
-    request, _ = receiver.log[-1]
-    body, headers = request.get_data(), request.headers
+    [request] = receiver.requests
+    body, headers = request.body, request.headers
 
     # Then the snippet accepts it as sent, and refuses it tampered with or signed otherwise
     envelope = snippet["verify_postback"](body, headers)

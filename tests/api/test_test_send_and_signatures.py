@@ -8,6 +8,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from channels.secrets import generate_secret
 from deliveries.models import Attempt, Delivery
+from tests.support.receiver import Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -18,13 +19,14 @@ def create_channel(client, url):
     return response.json()
 
 
-def received(httpserver):
-    request, _response = httpserver.log[-1]
-    return request.get_data(), dict(request.headers)
+def received(receiver):
+    request = receiver.requests[-1]
+    assert request.path == "/hook"
+    return request.body, request.headers
 
 
 def test_a_test_send_answers_with_the_attempt_and_reaches_the_receiver(admin_api, receiver):
-    channel = create_channel(admin_api, f"http://127.0.0.1:{receiver.port}/hook")
+    channel = create_channel(admin_api, receiver.url("/hook"))
 
     response = admin_api.post(f"/api/v1/channels/{channel['id']}/test/")
 
@@ -41,9 +43,9 @@ def test_a_test_send_answers_with_the_attempt_and_reaches_the_receiver(admin_api
     assert delivery.subscription_id is None and Attempt.objects.filter(delivery=delivery).count() == 1
 
 
-def test_a_failing_endpoint_is_reported_not_raised(admin_api, httpserver):
-    httpserver.expect_request("/broken", method="POST").respond_with_data("nope", status=500)
-    channel = create_channel(admin_api, f"http://127.0.0.1:{httpserver.port}/broken")
+def test_a_failing_endpoint_is_reported_not_raised(admin_api, receiver):
+    receiver.reply("/broken", Reply(status=500, body=b"nope"))
+    channel = create_channel(admin_api, receiver.url("/broken"))
 
     outcome = admin_api.post(f"/api/v1/channels/{channel['id']}/test/").json()
 
@@ -64,14 +66,14 @@ def test_an_unreachable_endpoint_is_reported_as_a_connection_error(admin_api):
 
 
 def test_after_rotation_postbacks_carry_both_signatures(admin_api, receiver):
-    channel = create_channel(admin_api, f"http://127.0.0.1:{receiver.port}/hook")
+    channel = create_channel(admin_api, receiver.url("/hook"))
     old_secret = channel["secret"]
 
     new_secret = admin_api.post(f"/api/v1/channels/{channel['id']}/rotate-secret/").json()["secret"]
     admin_api.post(f"/api/v1/channels/{channel['id']}/test/")
 
     body, headers = received(receiver)
-    assert len(headers["Webhook-Signature"].split(" ")) == 2
+    assert len(headers["webhook-signature"].split(" ")) == 2
     # Receivers still on the old secret and those already on the new one both accept it
     assert Webhook(old_secret).verify(body, headers)["eventType"] == "test"
     assert Webhook(new_secret).verify(body, headers)["eventType"] == "test"

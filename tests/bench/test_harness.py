@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
 from bench.harness import percentile, receiver_process
@@ -14,6 +15,7 @@ from bench.harness import percentile, receiver_process
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.integration  # starts the benchmark's processes
 def test_receiver_counts_every_post_and_records_its_webhook_id(tmp_path):
     with receiver_process(tmp_path / "receiver.log") as receiver:
         # given a fresh receiver
@@ -37,6 +39,7 @@ def test_receiver_counts_every_post_and_records_its_webhook_id(tmp_path):
         assert receiver.count() == 0 and receiver.arrivals() == []
 
 
+@pytest.mark.integration  # starts the benchmark's processes
 def test_receiver_refuses_other_methods_than_post(tmp_path):
     with receiver_process(tmp_path / "receiver.log") as receiver:
         assert requests.put(f"{receiver.url}/a", data=b"{}", timeout=10).status_code == 405
@@ -52,6 +55,7 @@ def test_percentile_is_the_nearest_rank():
     assert percentile([3, 1, 2], 50) == 2
 
 
+@pytest.mark.integration  # starts the benchmark's processes
 def test_a_scenario_whose_backend_is_missing_is_reported_as_skipped(tmp_path):
     # given PostgreSQL and Redis addresses where nothing listens
     env = {

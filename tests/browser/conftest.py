@@ -93,11 +93,3 @@ def screenshot():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
     return take
-
-
-@pytest.fixture
-def receiver():
-    from tests.support.receiver import Receiver
-
-    with Receiver() as r:
-        yield r

@@ -1,13 +1,5 @@
 import pytest
 
-from tests.support.receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as r:
-        yield r
-
 
 @pytest.fixture(autouse=True)
 def _no_kicks(monkeypatch):

@@ -13,11 +13,12 @@ import subprocess
 import pytest
 
 from channels import ssrf
-from deliveries.engine.transport import get_session
+from deliveries.engine.transport import session_for
 from deliveries.models import Attempt, Delivery, DeliveryStatus
 from deliveries.services import send_test_event
 from tests.engine.helpers import emit_and_deliver
 from tests.support.factories import postback_channel, subscribe
+from tests.support.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -115,9 +116,7 @@ def test_the_sender_connects_to_the_vetted_address_and_keeps_the_name_in_host(
 def test_https_to_the_vetted_address_uses_the_name_for_sni_and_the_certificate(
     settings, fake_dns, monkeypatch, tmp_path
 ):
-    import http.server
     import ssl
-    import threading
 
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
@@ -144,35 +143,19 @@ def test_https_to_the_vetted_address_uses_the_name_for_sni_and_the_certificate(
         timeout=60,
     )
     seen_sni = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(204)
-            self.end_headers()
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     context.sni_callback = lambda sock, name, ctx: seen_sni.append(name)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with Receiver(default=Reply(status=204, body=b""), ssl_context=context) as receiver:
         settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
         loopback = ipaddress.ip_address("127.0.0.1")
         real_is_public = ssrf.is_public_address
         monkeypatch.setattr(ssrf, "is_public_address", lambda ip: ip == loopback or real_is_public(ip))
         fake_dns["hook.rebind.test"] = ["127.0.0.1"]
-        monkeypatch.setattr(get_session(), "verify", str(cert))  # trust the test certificate only
-        channel = postback_channel(f"https://hook.rebind.test:{server.server_address[1]}/hook")
+        channel = postback_channel(receiver.url("/hook", host="hook.rebind.test"))
+        monkeypatch.setattr(session_for(channel.pk), "verify", str(cert))  # trust the test certificate only
 
         attempt = send_test_event(channel=channel)
 
-        assert attempt.response_status == 204, attempt.error_detail
-        assert seen_sni == ["hook.rebind.test"]
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert attempt.response_status == 204, attempt.error_detail
+    assert seen_sni == ["hook.rebind.test"] and len(receiver.requests) == 1

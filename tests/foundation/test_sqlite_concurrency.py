@@ -25,9 +25,10 @@ for i in range(int(sys.argv[1])):
 print("ok")
 """
 
-pytestmark = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3", reason="SQLite only"
-)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3", reason="SQLite only"),
+]
 
 
 def test_two_processes_write_to_the_sqlite_file_at_once(tmp_path):

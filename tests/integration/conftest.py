@@ -1,9 +1,8 @@
 import pytest
 
 from tests.support.qcluster import QCluster
-from tests.support.receiver import Receiver
 
-# Short timeouts in the cluster, so a dead worker's lease (timeout + 15 s) expires within a test.
+# Short timeouts in the cluster, so a dead worker's lease (2 x timeout + 15 s) expires within a test.
 CLUSTER_ENV = {"WEBHOOKS_TIMEOUT_S": "5"}
 
 
@@ -12,12 +11,6 @@ def catalogue(transactional_db):
     from tests.support.factories import ensure_catalogue
 
     ensure_catalogue()
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as r:
-        yield r
 
 
 @pytest.fixture

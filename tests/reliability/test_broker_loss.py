@@ -14,7 +14,7 @@ from tests.reliability.conftest import emit_many, poll, report, status_counts
 from tests.reliability.private_redis import PrivateRedis
 from tests.support.receiver import Receiver
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.timeout(300)]
 
 EVENTS = 200
 
@@ -44,6 +44,8 @@ def test_redis_restarted_empty_with_jobs_queued_then_the_sweeper_delivers_everyt
         assert private_redis.client().llen(queue_key) == 0
         cluster.start()
         started = time.monotonic()
+        # The sweeper schedule on duty now, not at the scheduler's first pass (~30 s after start)
+        assert "postbacks-sweeper" in cluster.run_schedules_now()
 
         # Then the sweeper, not the lost jobs, delivers every event
         poll(

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from deliveries.models import DeliveryStatus
-from tests.reliability.conftest import emit_many, overlapping_ids, poll, query, report, status_counts
+from tests.reliability.conftest import emit_many, poll, query, report, status_counts
 from tests.support.receiver import Receiver, Reply
 
 PG_VERSION = os.environ.get("PG_CLUSTER_VERSION", "15")
@@ -22,6 +22,8 @@ PG_CLUSTER = os.environ.get("PG_CLUSTER_NAME", "main")
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.reliability,
+    pytest.mark.exclusive,
     pytest.mark.timeout(300),
     pytest.mark.skipif(
         not (os.environ.get("RUN_PG_RESTART") == "1" or os.environ.get("CI") == "true"),
@@ -59,6 +61,8 @@ def test_postgresql_restarted_mid_run_workers_recover_by_themselves_and_nothing_
         cluster = bind_queue(clusters(workers=2))
         event_ids = emit_many(EVENTS, per_transaction=50)
         cluster.start()
+        # The sweeper schedule on duty now, not at the scheduler's first pass (~30 s after start)
+        assert "postbacks-sweeper" in cluster.run_schedules_now()
         poll(lambda: len(receiver.requests) >= EVENTS // 5, timeout=120, message="a fifth delivered before the restart")
 
         # When the database server restarts under the running cluster
@@ -83,7 +87,7 @@ def test_postgresql_restarted_mid_run_workers_recover_by_themselves_and_nothing_
         received = receiver.ids()
         lost = (set(event_ids) | set(more)) - set(received)
         duplicates = sum(n - 1 for n in received.values())
-        overlaps = overlapping_ids(receiver.requests)
+        overlaps = receiver.overlapping_ids()
         figures = report(
             "PostgreSQL restarted (pg_ctlcluster restart) mid-run",
             events=EVENTS + 20,

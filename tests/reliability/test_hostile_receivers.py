@@ -12,12 +12,11 @@ import time
 
 import pytest
 
-from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind
+from deliveries.models import Attempt, BreakerState, ChannelBreaker, Delivery, DeliveryStatus, ErrorKind
 from tests.reliability.conftest import emit_many, poll, report
-from tests.reliability.receivers import HugeBodyReceiver, RedirectReceiver, SilentReceiver, TrickleReceiver
-from tests.support.receiver import Receiver, Reply
+from tests.support.receiver import Receiver, Reply, wait_until
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.timeout(240)]
 
 TIMEOUT_S = 2
 
@@ -30,16 +29,17 @@ def _final(channel):
 
 def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(postback_to, clusters, bind_queue):
     with (
-        SilentReceiver() as silent,
-        HugeBodyReceiver() as huge,
+        Receiver(default=Reply(silent=True)) as silent,
+        Receiver(default=Reply(body_size=100 * 1024 * 1024)) as huge,
         Receiver() as canary,
         Receiver() as healthy,
-        RedirectReceiver("http://127.0.0.1/") as redirect,
+        Receiver() as redirect,
     ):
-        redirect.location = canary.url("/internal")  # an internal address that records any visit
-        silent_channel = postback_to(silent.url, name="silent", timeout=TIMEOUT_S)
-        huge_channel = postback_to(huge.url, name="huge", timeout=TIMEOUT_S)
-        redirect_channel = postback_to(redirect.url, name="redirect", timeout=TIMEOUT_S)
+        # a redirect to an internal address that records any visit
+        redirect.default = Reply(status=302, headers={"Location": canary.url("/internal"), "Connection": "close"})
+        silent_channel = postback_to(silent.url(), name="silent", timeout=TIMEOUT_S)
+        huge_channel = postback_to(huge.url(), name="huge", timeout=TIMEOUT_S)
+        redirect_channel = postback_to(redirect.url(), name="redirect", timeout=TIMEOUT_S)
         healthy_channel = postback_to(healthy.url("/hook"), name="healthy", timeout=TIMEOUT_S)
         cluster = bind_queue(clusters(workers=2))
         cluster.start()
@@ -53,10 +53,16 @@ def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(post
 
         # Then: the silent endpoint timed out once, after the channel's timeout, and was not retried
         silent_attempt = Attempt.objects.get(delivery=silent_d)
-        poll(lambda: silent.client_closed_after, timeout=10, message="the receiver saw the sender hang up")
+        [silent_request] = wait_until(
+            lambda: [r for r in silent.requests if r.hung_up], timeout=10, message="the receiver saw the sender hang up"
+        )
         # The 100 MB answer was cut at 4 KiB; the sender hung up long before 100 MB went out
         huge_attempt = Attempt.objects.get(delivery=huge_d)
-        poll(huge.client_closed.is_set, timeout=10, message="the receiver saw the sender hang up on the 100 MB body")
+        [huge_request] = wait_until(
+            lambda: [r for r in huge.requests if r.hung_up],
+            timeout=10,
+            message="the receiver saw the sender hang up on the 100 MB body",
+        )
         # The redirect was recorded as such and not followed
         redirect_attempt = Attempt.objects.get(delivery=redirect_d)
 
@@ -67,12 +73,12 @@ def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(post
                 "error": silent_d.last_error,
                 "attempts": silent_d.attempt_count,
                 "duration_ms": silent_attempt.duration_ms,
-                "receiver_saw_hang_up_after_s": round(silent.client_closed_after[0], 2),
+                "receiver_saw_hang_up_after_s": round(silent_request.client_stayed, 2),
             },
             huge={
                 "status": huge_d.status,
                 "stored_body_bytes": len(huge_attempt.response_body.encode()),
-                "bytes_the_receiver_got_out": huge.bytes_sent,
+                "bytes_the_receiver_got_out": huge_request.bytes_sent,
                 "duration_ms": huge_attempt.duration_ms,
             },
             redirect={
@@ -92,11 +98,11 @@ def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(post
         assert silent_d.attempt_count == 1 and silent.connections == 1, figures
         assert silent_d.failure_reason
         assert TIMEOUT_S * 1000 * 0.9 <= silent_attempt.duration_ms < (TIMEOUT_S + 5) * 1000, figures
-        assert silent.client_closed_after[0] < TIMEOUT_S + 5, figures
+        assert silent_request.client_stayed < TIMEOUT_S + 5, figures
 
         assert huge_d.status == DeliveryStatus.SUCCEEDED, figures
         assert len(huge_attempt.response_body.encode()) <= 4096, figures
-        assert not huge.completed and huge.bytes_sent < 16 * 1024 * 1024, figures
+        assert huge_request.bytes_sent < 16 * 1024 * 1024, figures
 
         assert redirect_d.status == DeliveryStatus.FAILED and redirect_d.last_response_status == 302, figures
         assert redirect_attempt.response_status == 302, figures
@@ -111,12 +117,15 @@ def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(post
 def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_sent_twice_at_once(
     postback_to, clusters, bind_queue
 ):
-    # A trickle longer than the lease (timeout + 15 s) and past the sweeper's first round (~30 s).
-    trickle = TrickleReceiver(interval=0.5, duration=90)
+    # A trickle longer than the lease (2 x timeout + 15 s), so a lease that expired under the live
+    # attempt would show as a second connection.
+    trickle = Receiver(default=Reply(trickle_every=0.5, trickle_for=90)).start()
     try:
-        channel = postback_to(trickle.url, name="trickle", timeout=TIMEOUT_S)
+        channel = postback_to(trickle.url(), name="trickle", timeout=TIMEOUT_S)
         cluster = bind_queue(clusters(workers=2))
         cluster.start()
+        # The sweeper schedule on duty, to take the row back if its lease ran out under the live attempt
+        assert "postbacks-sweeper" in cluster.run_schedules_now()
         emit_many(1)
 
         # Until the delivery ends, or a second connection shows it is being sent twice at once.
@@ -126,11 +135,13 @@ def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_se
             message="the trickling delivery ends (or is sent again)",
         )
         # The receiver notices the hang-up at its next byte (within about a second).
-        deadline = time.monotonic() + 10
-        while not trickle.client_stayed and trickle.connections < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        first_stayed = trickle.client_stayed[0] if trickle.client_stayed else None
-        connections, in_flight = trickle.connections, trickle.connections - len(trickle.client_stayed)
+        hung_up = poll(
+            lambda: [r for r in trickle.requests if r.hung_up] or trickle.connections >= 2,
+            timeout=10,
+            message="the receiver saw the sender hang up (or a second connection)",
+        )
+        first_stayed = hung_up[0].client_stayed if isinstance(hung_up, list) else None
+        connections, in_flight = trickle.connections, trickle.in_flight
     finally:
         trickle.stop()
     delivery = Delivery.objects.get(channel=channel)
@@ -156,11 +167,12 @@ def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_se
 def test_a_dead_endpoint_does_not_hold_up_deliveries_to_a_healthy_one(postback_to, clusters, bind_queue):
     """SPEC section 5: 40 events to an endpoint that never answers and to a healthy one.
 
-    The per-channel cap keeps the silent endpoint to a few threads, so every healthy
-    delivery is done while the silent ones are still waiting out their timeouts.
+    The per-channel cap keeps the silent endpoint to a few requests in flight, so every
+    healthy delivery is done while the silent ones wait out their timeouts; then the
+    breaker cools the silent channel off, and its other deliveries wait without an attempt.
     """
-    with SilentReceiver() as silent, Receiver() as healthy:
-        silent_channel = postback_to(silent.url, name="silent", timeout=TIMEOUT_S + 1)
+    with Receiver(default=Reply(silent=True)) as silent, Receiver() as healthy:
+        silent_channel = postback_to(silent.url(), name="silent", timeout=TIMEOUT_S + 1)
         healthy_channel = postback_to(healthy.url("/hook"), name="healthy", timeout=TIMEOUT_S + 1)
         cluster = bind_queue(clusters(workers=2))
         cluster.start()
@@ -173,20 +185,31 @@ def test_a_dead_endpoint_does_not_hold_up_deliveries_to_a_healthy_one(postback_t
         )
         silent_final_then = Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.FAILED).count()
         poll(
-            lambda: Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.FAILED).count() == 40,
-            timeout=120,
-            message="every silent delivery timed out",
+            lambda: ChannelBreaker.objects.filter(channel=silent_channel, state=BreakerState.OPEN).exists(),
+            timeout=60,
+            message="the silent channel's breaker opened",
         )
+        poll(
+            lambda: not Delivery.objects.filter(channel=silent_channel, status=DeliveryStatus.SENDING).exists(),
+            timeout=30,
+            message="the silent sends in flight timed out",
+        )
+        silent_deliveries = list(Delivery.objects.filter(channel=silent_channel))
+        attempted = [d for d in silent_deliveries if d.attempt_count]
         figures = report(
             "Dead endpoint beside a healthy one (40 events each)",
             healthy_succeeded=40,
             silent_timed_out_when_healthy_were_done=silent_final_then,
             silent_connections=silent.connections,
+            silent_attempted=len(attempted),
+            silent_waiting_without_attempt=len(silent_deliveries) - len(attempted),
             lost=0,
-            duplicates=max(0, silent.connections - 40),
+            duplicates=max(0, silent.connections - len(attempted)),
         )
         assert silent_final_then < 40, figures  # the healthy ones did not wait for the dead one
-        assert silent.connections == 40, figures  # timeouts are not retried
+        assert all(d.attempt_count <= 1 for d in silent_deliveries), figures  # timeouts are not retried
+        assert silent.connections == len(attempted) < 40, figures  # the breaker stopped the rest
+        assert all(d.last_error == ErrorKind.TIMEOUT for d in attempted), figures
 
 
 def test_a_binary_answer_beside_a_healthy_receiver_is_recorded_once_and_nothing_is_sent_twice(

@@ -1,86 +1,94 @@
-"""SPEC sections 4 and 5: a receiver that refuses connections, then comes back.
+"""SPEC sections 4 and 5: a receiver that refuses connections, then comes back; another that stays down.
 
-Connection refused is retried by the schedule (at most 3 automatic retries); a receiver
-that comes back gets everything; one that stays down ends ``failed`` with the reason,
-after exactly 4 attempts. The cluster runs with retry delays of 2 s (``WEBHOOKS_RETRY_DELAYS``).
+Refused connections are retried (at most 3 automatic retries), and a channel that keeps
+refusing is cooled off by its circuit breaker: its deliveries wait without spending
+attempts while one probe at a time tests it. The cluster runs with retry delays of 2 s
+and a first cool-off of 2 s.
 """
 
 import time
 
 import pytest
 
-from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind
+from deliveries.models import Attempt, BreakerState, ChannelBreaker, Delivery, DeliveryStatus, ErrorKind
 from tests.reliability.conftest import emit_many, poll, report
-from tests.reliability.receivers import RecordingReceiver
+from tests.support.receiver import Receiver
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.timeout(240)]
 
 EVENTS = 20
+BREAKER_ENV = {"WEBHOOKS_BREAKER_COOLOFF_S": "2", "WEBHOOKS_BREAKER_MAX_COOLOFF_S": "4"}
 
 
-def test_a_receiver_down_then_back_gets_everything_and_one_that_stays_down_ends_failed_with_the_reason(
+def _breaker(channel):
+    row = ChannelBreaker.objects.filter(channel=channel).first()
+    return row.state if row else BreakerState.CLOSED
+
+
+def test_a_refusing_receiver_is_cooled_off_gets_everything_when_back_and_the_other_spends_few_attempts(
     postback_to, clusters, bind_queue
 ):
-    comes_back = RecordingReceiver(listening=False)  # port bound, not listening: connection refused
-    stays_down = RecordingReceiver(listening=False)
+    comes_back = Receiver()  # not started: port bound, not listening, so connections are refused
+    stays_down = Receiver()
     try:
-        back_channel = postback_to(comes_back.url, name="comes back")
-        down_channel = postback_to(stays_down.url, name="stays down")
-        cluster = bind_queue(clusters(workers=2))
+        back_channel = postback_to(comes_back.url(), name="comes back")
+        down_channel = postback_to(stays_down.url(), name="stays down")
+        cluster = bind_queue(clusters(workers=2, env=BREAKER_ENV))
         cluster.start()
 
-        # Given every first attempt refused
+        # Given every attempt refused: the breakers open and the deliveries wait
         event_ids = emit_many(EVENTS, per_transaction=5)
         poll(
-            lambda: (
-                Attempt.objects.filter(delivery__channel=back_channel, error=ErrorKind.CONNECTION).count() >= EVENTS
-            ),
+            lambda: _breaker(back_channel) != BreakerState.CLOSED and _breaker(down_channel) != BreakerState.CLOSED,
             timeout=60,
-            message="the first attempts were refused",
+            message="both breakers opened",
         )
+        waiting = Delivery.objects.filter(channel=back_channel, status=DeliveryStatus.PENDING, attempt_count=0).count()
+
         # When one receiver comes back on the same port
-        comes_back.start_listening()
+        comes_back.start()
         back_at = time.monotonic()
 
-        # Then it gets every event, by the retry schedule; the other ends failed after 4 attempts
+        # Then a probe finds it back and it gets every event; the other keeps its deliveries waiting
         poll(
             lambda: Delivery.objects.filter(channel=back_channel, status=DeliveryStatus.SUCCEEDED).count() == EVENTS,
-            timeout=150,
+            timeout=90,
             message="every delivery to the receiver that came back succeeded",
         )
         recovered_s = time.monotonic() - back_at
-        poll(
-            lambda: Delivery.objects.filter(channel=down_channel, status=DeliveryStatus.FAILED).count() == EVENTS,
-            timeout=150,
-            message="every delivery to the receiver that stayed down failed",
-        )
-
+        time.sleep(6)  # the other channel's breaker probes a few more times meanwhile
         received = comes_back.ids()
         lost = set(event_ids) - set(received)
         down = list(Delivery.objects.filter(channel=down_channel))
+        down_attempts = Attempt.objects.filter(delivery__channel=down_channel).count()
         figures = report(
-            "Receiver down (connection refused) then back; another stays down",
+            "Receiver refusing then back; another stays down (circuit breaker)",
             events=EVENTS,
             lost=len(lost),
             duplicates=comes_back.duplicates(),
-            overlapping=len(comes_back.overlaps),
+            overlapping=len(comes_back.overlapping_ids()),
             recover_s=round(recovered_s, 1),
+            waited_without_attempts=waiting,
             stays_down={
-                "failed": sum(d.status == DeliveryStatus.FAILED for d in down),
+                "breaker": _breaker(down_channel),
+                "attempts_total": down_attempts,
                 "attempts_each": sorted({d.attempt_count for d in down}),
-                "last_error": sorted({d.last_error for d in down}),
-                "reason": down[0].failure_reason,
+                "statuses": sorted({d.status for d in down}),
             },
         )
         assert not lost, figures
-        assert comes_back.duplicates() == 0 and not comes_back.overlaps, figures
-        back_attempts = {d.attempt_count for d in Delivery.objects.filter(channel=back_channel)}
-        assert back_attempts <= {2, 3, 4}, back_attempts  # refused at least once, then succeeded
+        assert comes_back.duplicates() == 0 and not comes_back.overlapping_ids(), figures
+        assert waiting > 0, figures  # the breaker held deliveries back before they spent an attempt
+        assert _breaker(back_channel) == BreakerState.CLOSED, figures
+        # The channel that stays down: cooled off, far fewer attempts than 4 per delivery, none over 4
+        assert _breaker(down_channel) != BreakerState.CLOSED, figures
+        assert down_attempts < 2 * EVENTS, figures
+        assert all(d.attempt_count <= 4 for d in down), figures
         for delivery in down:
-            assert delivery.attempt_count == 4, figures  # the first attempt and 3 automatic retries
-            assert delivery.last_error == ErrorKind.CONNECTION and delivery.failure_reason, figures
-            assert delivery.next_attempt_at is None or delivery.status == DeliveryStatus.FAILED
-        assert stays_down.count() == 0
+            if delivery.status == DeliveryStatus.FAILED:
+                assert delivery.attempt_count == 4 and delivery.last_error == ErrorKind.CONNECTION, figures
+            else:
+                assert delivery.status == DeliveryStatus.PENDING, figures
     finally:
         comes_back.stop()
         stays_down.stop()

@@ -11,10 +11,10 @@ import time
 import pytest
 
 from deliveries.models import Attempt, Delivery, DeliveryStatus
-from tests.reliability.conftest import emit_many, overlapping_ids, poll, report, status_counts
+from tests.reliability.conftest import emit_many, poll, report, status_counts
 from tests.support.receiver import Receiver, Reply
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.timeout(300)]
 
 EVENTS = 400
 
@@ -43,7 +43,7 @@ def test_two_clusters_on_one_database_never_have_two_attempts_of_one_delivery_in
         elapsed = time.monotonic() - started
 
         # Then no webhook-id was ever received twice at once, and nothing was sent twice
-        overlaps = overlapping_ids(receiver.requests)
+        overlaps = receiver.overlapping_ids()
         received = receiver.ids("/a") + receiver.ids("/b")
         duplicates = sum(n - 1 for n in receiver.ids("/a").values()) + sum(n - 1 for n in receiver.ids("/b").values())
         lost = (set(event_ids) - set(receiver.ids("/a"))) | (set(event_ids) - set(receiver.ids("/b")))

@@ -10,10 +10,10 @@ import time
 import pytest
 
 from deliveries.models import Attempt, Delivery, DeliveryStatus
-from tests.reliability.conftest import emit_many, overlapping_ids, poll, report, status_counts
+from tests.reliability.conftest import emit_many, poll, report, status_counts
 from tests.support.receiver import Receiver, Reply
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.reliability, pytest.mark.timeout(300)]
 
 EVENTS = 1000
 
@@ -39,6 +39,8 @@ def test_sigkill_of_qcluster_mid_delivery_loses_nothing_and_restart_finishes_the
 
         # ... and started again
         cluster.start()
+        # The sweeper schedule on duty now, not at the scheduler's first pass (~30 s after start)
+        assert "postbacks-sweeper" in cluster.run_schedules_now()
         poll(
             lambda: status_counts().get(DeliveryStatus.SUCCEEDED, 0) == EVENTS,
             timeout=200,
@@ -50,7 +52,7 @@ def test_sigkill_of_qcluster_mid_delivery_loses_nothing_and_restart_finishes_the
         received = receiver.ids()
         lost = set(event_ids) - set(received)
         duplicates = sum(n - 1 for n in received.values())
-        overlaps = overlapping_ids(receiver.requests)
+        overlaps = receiver.overlapping_ids()
         figures = report(
             "SIGKILL of qcluster mid 1,000 deliveries, restart",
             events=EVENTS,

@@ -96,6 +96,5 @@ def world(db, settings):
         request_url=channel.url,
         response_status=410,
         error=ErrorKind.HTTP_STATUS,
-        request_body="{}",
     )
     return World(event_type, channel, subscription, event, delivery, attempt)

@@ -237,12 +237,12 @@ def test_several_keys_are_read_in_order_and_debug_alone_gets_a_development_key()
 
 @pytest.mark.django_db(transaction=True)
 def test_the_data_migration_encrypts_existing_rows_and_back():
-    """Rows written before encryption (plain text) are encrypted by 0002, and decrypted by its reverse."""
+    """Rows written before encryption (plain text) are encrypted by 0003_encrypt_secrets, and decrypted by its reverse."""
     from django.db.migrations.executor import MigrationExecutor
 
     ensure_catalogue()
     executor = MigrationExecutor(connection)
-    executor.migrate([("channels", "0001_initial")])
+    executor.migrate([("channels", "0002_channel_max_in_flight")])
     try:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -261,7 +261,7 @@ def test_the_data_migration_encrypts_existing_rows_and_back():
             (channel_id,) = cursor.fetchone()
 
         executor = MigrationExecutor(connection)
-        executor.migrate([("channels", "0002_encrypt_secrets")])
+        executor.migrate([("channels", "0003_encrypt_secrets")])
 
         raw = _raw_columns(channel_id)
         assert "whsec_" not in raw["secret"] and "old-value" not in raw["headers"]
@@ -270,7 +270,7 @@ def test_the_data_migration_encrypts_existing_rows_and_back():
         assert channel.headers == {"X-Api-Key": "old-value"}
 
         executor = MigrationExecutor(connection)
-        executor.migrate([("channels", "0001_initial")])
+        executor.migrate([("channels", "0002_channel_max_in_flight")])
         raw = _raw_columns(channel_id)
         assert raw["secret"] == "whsec_b2xkLXNlY3JldA==" and json.loads(raw["headers"]) == {"X-Api-Key": "old-value"}
     finally:

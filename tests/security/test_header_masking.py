@@ -203,9 +203,10 @@ def test_the_http_clients_debug_log_shows_no_query_string_value(caplog):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="Wired by the engine rewrite: deliveries/engine/transport.loggable_headers must call "
-    "channels.masking.mask_custom_headers(job.headers, headers), and the attempt's request_url and "
-    "error_detail must go through common.masking.mask_query_strings. Remove this mark when it does.",
+    reason="To be wired in the engine (not this branch's to edit): deliveries/engine/envelope.signed_postback "
+    "must log channels.masking.mask_custom_headers(job.headers, headers) instead of its word list, and the "
+    "attempt's request_url (engine/claims.py, engine/send.py) and error_detail (engine/jobs.short_error) "
+    "must go through common.masking.mask_query_strings. Remove this mark when they do.",
 )
 def test_the_attempt_log_stores_every_custom_header_value_and_query_value_masked():
     with Receiver() as receiver:

@@ -94,6 +94,25 @@ class QCluster:
         )
         return self
 
+    def run_schedules_now(self) -> list[str]:
+        """Queue the task of every due schedule for this cluster now, as the cluster's scheduler would.
+
+        django-q2's guard loop calls ``django_q.scheduler.scheduler`` about every 30 s, the first
+        time 30 s after start. This calls that same function from the test process, against this
+        cluster's queue, so no test waits for it: what is queued still comes from the Schedule rows
+        (``start()`` registers them, due at once) and still runs in the cluster's workers.
+        Returns the names of the schedules whose task was queued.
+        """
+        from django_q.brokers import get_broker
+        from django_q.models import Schedule
+        from django_q.scheduler import scheduler
+
+        before = dict(Schedule.objects.values_list("name", "task"))
+        self.route_kicks_here()
+        scheduler(broker=get_broker(self.name))
+        after = dict(Schedule.objects.values_list("name", "task"))
+        return sorted(name for name, task in after.items() if task and task != before.get(name))
+
     def kill(self) -> None:
         """SIGKILL the whole cluster (master and workers) at once: a crash, nothing cleaned up."""
         self._unroute()

@@ -169,10 +169,6 @@ def _insert_attempts(cursor, _params: dict) -> None:
         "request_headers": "jsonb_build_object('content-type', 'application/json', 'user-agent', 'Postbacks/0.1.0', "
         "'webhook-id', d.event_id::text, 'webhook-timestamp', '1795430000', "
         "'webhook-signature', 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=')",
-        "request_body": '\'{"eventId":"\' || d.event_id || \'","eventType":"\' || d.event_type_id || '
-        '\'","occurredAt":"2026-11-01T10:15:00Z","source":"\' || d.source || '
-        '\'","triggerUser":null,"webhookConfig":\' || d.subscription_id || '
-        '\',"retryCount":\' || (n - 1) || \',"payload":{"order":{"id":"A-1001","total":"49.90"}}}\'',
         "response_status": "CASE WHEN d.status = 'failed' THEN 503 ELSE 200 END",
         "response_headers": '\'{"content-type": "text/plain"}\'::jsonb',
         "response_body": "CASE WHEN d.status = 'failed' THEN 'Service Unavailable' ELSE 'ok' END",

@@ -46,7 +46,7 @@ def decrypt_rows(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels", "0001_initial"),
+        ("channels", "0002_channel_max_in_flight"),
     ]
 
     operations = [

@@ -1,0 +1,91 @@
+"""A circuit breaker per channel (SPEC section 5), shared by every worker through the database.
+
+Closed: sends go out. After ``WEBHOOKS_BREAKER_FAILURES`` consecutive timeouts or
+connection failures the breaker opens: the channel's deliveries wait, spending no
+attempt, for a cool-off. Then one probe goes out (half-open): an answer (any HTTP
+status) closes the breaker; another timeout or refusal opens it again for twice as long,
+up to ``WEBHOOKS_BREAKER_MAX_COOLOFF_S``. An HTTP answer of any status resets the count:
+the breaker is about endpoints that do not answer, retries handle those that say "later".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from deliveries.models import BreakerState, ChannelBreaker
+
+# Outcomes that say "nobody answered" (ErrorKind values).
+UNANSWERED = frozenset({"timeout", "connection", "dns"})
+
+
+def states(channel_ids: list[int]) -> dict[int, ChannelBreaker]:
+    return {h.channel_id: h for h in ChannelBreaker.objects.filter(channel_id__in=channel_ids)}
+
+
+def admits(row: ChannelBreaker | None, *, in_flight: int, now: dt.datetime) -> tuple[int | None, bool]:
+    """How many sends the breaker lets start now (None: no limit of its own), and whether the one is a probe."""
+    if row is None or row.state == BreakerState.CLOSED:
+        return None, False
+    if row.state == BreakerState.OPEN:
+        if row.open_until and now < row.open_until:
+            return 0, False
+        return (1 if in_flight == 0 else 0), True
+    # Half-open: a probe is out. Another only if that one was lost (its worker died).
+    probe_age = (now - row.probe_started_at).total_seconds() if row.probe_started_at else None
+    if probe_age is not None and probe_age > 2 * (settings.WEBHOOKS_TIMEOUT_S + settings.WEBHOOKS_LEASE_MARGIN_S):
+        return (1 if in_flight == 0 else 0), True
+    return 0, False
+
+
+def note_probes(channel_ids: list[int], *, now: dt.datetime) -> None:
+    if channel_ids:
+        ChannelBreaker.objects.filter(channel_id__in=channel_ids).update(
+            state=BreakerState.HALF_OPEN, probe_started_at=now, updated_at=now
+        )
+
+
+def record(results: dict[int, list[str]], *, now: dt.datetime) -> None:
+    """Apply the outcomes of one batch, per channel in the order they ended (``error`` values, '' for an answer)."""
+    for channel_id, errors in results.items():
+        if (
+            not any(e in UNANSWERED for e in errors)
+            and not ChannelBreaker.objects.filter(channel_id=channel_id).exists()
+        ):
+            continue  # never failed: nothing to keep
+        try:
+            with transaction.atomic():
+                _apply(channel_id, errors, now)
+        except IntegrityError:
+            pass  # the channel was deleted meanwhile
+
+
+def _apply(channel_id: int, errors: list[str], now: dt.datetime) -> None:
+    row, _ = ChannelBreaker.objects.select_for_update().get_or_create(channel_id=channel_id)
+    for error in errors:
+        if error in UNANSWERED:
+            row.consecutive_failures += 1
+            if row.state == BreakerState.HALF_OPEN:
+                _open(row, now, cooloff=min(2 * row.cooloff_s, settings.WEBHOOKS_BREAKER_MAX_COOLOFF_S))
+            elif row.state == BreakerState.CLOSED and row.consecutive_failures >= settings.WEBHOOKS_BREAKER_FAILURES:
+                _open(row, now, cooloff=settings.WEBHOOKS_BREAKER_COOLOFF_S)
+        else:
+            row.consecutive_failures = 0
+            if row.state != BreakerState.CLOSED:
+                row.state = BreakerState.CLOSED
+                row.closed_at = now
+                row.open_until = None
+                row.probe_started_at = None
+                row.cooloff_s = settings.WEBHOOKS_BREAKER_COOLOFF_S
+    row.updated_at = now
+    row.save()
+
+
+def _open(row: ChannelBreaker, now: dt.datetime, *, cooloff: float) -> None:
+    row.state = BreakerState.OPEN
+    row.opened_at = now
+    row.cooloff_s = cooloff
+    row.open_until = now + dt.timedelta(seconds=cooloff)
+    row.probe_started_at = None

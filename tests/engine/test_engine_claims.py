@@ -1,0 +1,127 @@
+"""The engine: claims only what it can start, within each channel's cap across engines, fairly; every request logged first."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from deliveries.engine.dispatcher import Dispatcher
+from deliveries.engine.leases import requeue_expired_leases
+from deliveries.models import Attempt, Delivery, DeliveryStatus
+from events.services import emit
+from tests.support.factories import postback_channel, subscribe
+from tests.support.receiver import Reply, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _drain(engine: Dispatcher, timeout: float = 30) -> None:
+    try:
+        engine.run(budget_s=timeout)
+    finally:
+        connection.close()
+
+
+def test_events_are_sent_once_each_and_every_attempt_row_is_complete(catalogue, receiver):
+    # Given 30 events for one channel
+    channel = postback_channel(receiver.url("/hook"))
+    subscribe(channel, "contact.created")
+    for i in range(30):
+        emit("contact.created", source="shop", payload={"i": i})
+
+    # When an engine drains them
+    Dispatcher(threads=8).run(budget_s=30)
+
+    # Then each went out once, succeeded, and its attempt row is finished with the answer
+    assert sorted(receiver.ids().values()) == [1] * 30
+    assert Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 30
+    assert Attempt.objects.filter(finished_at__isnull=False, response_status=200).count() == 30
+    assert not Delivery.objects.exclude(claim_token=None).exists()
+
+
+def test_a_channel_never_has_more_than_its_cap_in_flight_across_two_engines(catalogue, receiver):
+    # Given a channel capped at 3 whose endpoint answers slowly, 24 events, and two engines
+    channel = postback_channel(receiver.url("/slow"), max_in_flight=3)
+    subscribe(channel, "contact.created")
+    receiver.reply("/slow", Reply(delay=0.2))
+    for i in range(24):
+        emit("contact.created", source="shop", payload={"i": i})
+    peak = []
+    watching = threading.Event()
+
+    def watch():
+        while not watching.is_set():
+            peak.append(receiver.in_flight)
+            time.sleep(0.005)
+
+    # When both drain at once
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    engines = [threading.Thread(target=_drain, args=(Dispatcher(threads=16),)) for _ in range(2)]
+    for t in engines:
+        t.start()
+    for t in engines:
+        t.join(60)
+    watching.set()
+    watcher.join()
+
+    # Then the endpoint never saw more than 3 at once, and got each event once
+    assert max(peak) == 3
+    assert sorted(receiver.ids().values()) == [1] * 24
+
+
+def test_a_backlog_for_a_hanging_channel_does_not_delay_a_healthy_one(catalogue, receiver):
+    # Given 40 deliveries to an endpoint that hangs (older, so due first) and 10 to a healthy one
+    release = threading.Event()
+    slow = postback_channel(receiver.url("/hang"), name="hang", timeout=10, max_in_flight=2)
+    healthy = postback_channel(receiver.url("/ok"), name="ok")
+    subscribe(slow, "contact.created")
+    receiver.reply("/hang", Reply(hold=release, hold_max=10))
+    for _ in range(40):
+        emit("contact.created", source="shop", payload={})
+    subscribe(healthy, "refund.applied")
+    for _ in range(10):
+        emit("refund.applied", source="shop", payload={})
+
+    # When an engine with 4 threads runs
+    engine = Dispatcher(threads=4)
+    runner = threading.Thread(target=_drain, args=(engine, 40))
+    runner.start()
+    try:
+        # Then the healthy ones all arrive while the hanging channel holds only its cap
+        wait_until(lambda: len(receiver.on("/ok")) == 10, timeout=10, message="healthy deliveries")
+        assert len(receiver.on("/hang")) == 2
+        # and the attempts of the hanging sends are already in the log, unfinished
+        assert Attempt.objects.filter(delivery__channel=slow, finished_at__isnull=True).count() == 2
+    finally:
+        release.set()
+        engine.stop()
+        runner.join(60)
+
+
+def test_an_expired_lease_closes_the_lost_attempt_and_the_third_fails_the_delivery(catalogue, receiver):
+    # Given a delivery claimed by a worker that died: sending, lease in the past, its attempt unfinished
+    from django.utils import timezone
+
+    channel = postback_channel(receiver.url("/hook"))
+    subscribe(channel, "contact.created")
+    emit("contact.created", source="shop", payload={})
+    delivery = Delivery.objects.get()
+    for expiry in range(1, 4):
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=DeliveryStatus.SENDING,
+            lease_expires_at=timezone.now() - timezone.timedelta(seconds=1),
+            attempt_count=expiry,
+        )
+        Attempt.objects.create(delivery=delivery, number=expiry, started_at=timezone.now())
+
+        # When the leases are swept
+        requeue_expired_leases()
+
+        # Then the lost attempt is closed as worker_lost; twice requeued, the third time failed
+        delivery.refresh_from_db()
+        assert Attempt.objects.get(delivery=delivery, number=expiry).error == "worker_lost"
+        assert delivery.lease_expiries == expiry
+        assert delivery.status == (DeliveryStatus.FAILED if expiry == 3 else DeliveryStatus.PENDING)
+    assert delivery.last_error == "worker_lost" and "3 times" in delivery.failure_reason
