@@ -183,7 +183,9 @@ def update_subscription(
 ) -> Subscription:
     """Change a subscription's sources or active flag (its event type and channel are fixed)."""
     require_permission(user, EDIT_ATTACHMENT_PERMISSION, "You do not have permission to change attachments.")
-    before = {"sources": subscription.sources, "active": subscription.active}
+    # As stored: the admin's form has already set its values on the instance it passes.
+    stored = Subscription.objects.get(pk=subscription.pk)
+    before = {"sources": stored.sources, "active": stored.active}
     fields = []
     if sources is not None:
         subscription.sources = validate_sources(sources)

@@ -191,3 +191,14 @@ def test_the_audit_page_is_filterable_and_for_superusers_only(browser, api, worl
     client = Client()
     client.login(username="viewer2", password=PASSWORD)
     assert client.get("/admin/admin/logentry/").status_code == 403
+
+
+def test_an_edit_in_the_subscription_admin_is_recorded_with_what_changed(browser, world):
+    response = browser.post(
+        f"/admin/channels/subscription/{world.subscription.pk}/change/",
+        {"source_shop": "on", "active": "on"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert [e.change_message for e in _entries(world.subscription)] == [
+        "Changed sources from admin, shop, funnel to shop."
+    ]
