@@ -321,6 +321,7 @@ SPECTACULAR_SETTINGS = {
         "Every call needs `Authorization: Token <key>` (create one with "
         "`python manage.py drf_create_token <username>`) and the matching Django model permission "
         "(view / add / change / delete, plus `channels.send_test_event`, `channels.rotate_secret`, "
+        "`channels.reveal_secret` (custom header values in clear; `***` otherwise), "
         "`deliveries.retry_delivery`, `events.enable_on_demand`). Errors are JSON: "
         '`{"field": ["message"]}` for invalid input, `{"detail": "..."}` otherwise.\n\n'
         "Postbacks are signed with [Standard Webhooks](https://www.standardwebhooks.com/) "
