@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.installed
 WORKERS ?= 2
 FAST    := not integration and not browser and not reliability
 
-.PHONY: install run test test-fast lint bench migrate clean
+.PHONY: install run test test-fast lint bench migrate clean encryption-key
 
 install: $(STAMP)
 
@@ -24,7 +24,14 @@ $(STAMP): pyproject.toml
 	@$(PY) -c 'import secrets; print("SECRET_KEY=" + secrets.token_urlsafe(50)); print("DEMO_PASSWORD=" + secrets.token_urlsafe(12))' > .env
 	@echo "Wrote .env with a new SECRET_KEY and demo password."
 
-run: install .env
+# Channel secrets and header values are encrypted with this key: keep it as long as the database, apart from its backups.
+# Added to an .env written before encryption existed, before `migrate` encrypts anything with it.
+encryption-key: install .env
+	@grep -q '^FIELD_ENCRYPTION_KEYS=' .env || { \
+	  $(PY) -c 'from cryptography.fernet import Fernet; print("FIELD_ENCRYPTION_KEYS=" + Fernet.generate_key().decode())' >> .env; \
+	  echo "Added a new FIELD_ENCRYPTION_KEYS to .env."; }
+
+run: install .env encryption-key
 	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py migrate --noinput
 	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py demo_setup
 	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py serve 127.0.0.1:8000

@@ -2,17 +2,19 @@
 
 Attaching, editing and detaching are done on System notifications, and the Channels pages
 show delivery health and send tests: both are project pages (``webhooks_project/admin/``).
-What this page saves or deletes goes through the same services (``channels.services``).
+What this page saves or deletes goes through the same services (``channels.services``),
+which record it in the audit trail.
 """
 
 from django.contrib import admin
 
 from channels.models import Subscription
 from channels.services import attach_channel, detach_channel, update_subscription
+from common.admin import ServiceAuditedAdminMixin
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
     """Attachments are managed from System notifications; this list is for searching across types."""
 
     list_display = ["event_type", "channel", "source_admin", "source_shop", "source_funnel", "active"]

@@ -4,8 +4,9 @@ from django.db import models
 from django.db.models import Q
 
 from channels.kinds import ChannelKind
-from channels.secrets import SECRET_PREFIX, generate_secret
+from channels.secrets import generate_secret
 from channels.validation import validate_channel, validate_subscription
+from common.fields import EncryptedJSONField, EncryptedTextField
 from events.models import EventType, Source
 
 MAX_TIMEOUT_S = 30  # hard upper bound (seed 004); WEBHOOKS_TIMEOUT_S may lower it
@@ -24,10 +25,11 @@ class Channel(models.Model):
     email_to = models.CharField(
         max_length=1000, blank=True, help_text="Email channels: comma-separated recipient addresses."
     )
-    secret = models.CharField(max_length=100, blank=True, editable=False)
-    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    # Encrypted at rest (common.fields): the columns hold Fernet tokens, Python sees the values.
+    secret = EncryptedTextField(blank=True, editable=False)
+    previous_secret = EncryptedTextField(blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    headers = models.JSONField(default=dict, blank=True, help_text="Extra HTTP headers sent with each postback.")
+    headers = EncryptedJSONField(default=dict, blank=True, help_text="Extra HTTP headers sent with each postback.")
     timeout = models.PositiveSmallIntegerField(
         default=default_timeout,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT_S)],
@@ -47,7 +49,7 @@ class Channel(models.Model):
         ordering = ["name", "id"]
         permissions = [
             ("send_test_event", "Can send a test event to a channel"),
-            ("reveal_secret", "Can reveal a channel's signing secret"),
+            ("reveal_secret", "Can reveal a channel's signing secret and custom header values"),
             ("rotate_secret", "Can rotate a channel's signing secret"),
         ]
         constraints = [
@@ -62,8 +64,9 @@ class Channel(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind=ChannelKind.EMAIL) | ~Q(email_to=""), name="channel_email_to_required"
             ),
+            # The column holds a token, so the database can only tell that there is a secret.
             models.CheckConstraint(
-                condition=~Q(kind=ChannelKind.POSTBACK) | Q(secret__startswith=SECRET_PREFIX),
+                condition=~Q(kind=ChannelKind.POSTBACK) | ~Q(secret=""),
                 name="channel_postback_has_secret",
             ),
         ]

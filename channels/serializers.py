@@ -2,6 +2,8 @@
 
 The signing secret is never part of a channel's representation; only the answers that
 create or rotate it carry it (``ChannelCreatedSerializer``, ``RotatedSecretSerializer``).
+Custom header values are shown in clear only to users who may reveal secrets
+(``channels.masking.headers_for``; the request comes in the serializer's context).
 Validation of URLs, targets, headers and sources is the models' and services' job
 (``channels.validation``); these serializers only parse.
 """
@@ -10,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from channels.kinds import ChannelKind
+from channels.masking import headers_for
 from channels.models import MAX_TIMEOUT_S, Channel, Subscription
 from events.models import EventType, Source
 
@@ -18,7 +21,10 @@ from events.models import EventType, Source
     {
         "type": "object",
         "additionalProperties": {"type": "string"},
-        "description": "Extra HTTP headers sent with each postback (name to value).",
+        "description": (
+            "Extra HTTP headers sent with each postback (name to value). Values read `***` unless you have "
+            "`channels.reveal_secret`; sending `***` back for a header keeps its stored value."
+        ),
     }
 )
 class HeadersField(serializers.JSONField):
@@ -34,6 +40,12 @@ class ChannelSerializer(serializers.ModelSerializer):
         model = Channel
         fields = ["id", "name", "kind", "url", "email_to", "headers", "timeout", "active", "created_at", "updated_at"]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        data["headers"] = headers_for(data.get("headers"), user=getattr(request, "user", None))
+        return data
 
 
 class ChannelCreatedSerializer(ChannelSerializer):

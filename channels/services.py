@@ -1,9 +1,10 @@
 """Writes on channels and subscriptions: create, change, delete, rotate the secret; attach, edit, detach.
 
 The admin and the API both call these, with the request's user: each service checks that
-user's permission (``common.permissions``), so both refuse the same things with the same
-words. ``user=None`` is the platform's own code. Invalid input raises ``ValidationError``
-keyed by field.
+user's permission (``common.permissions``; the actions in ``channels.permissions``), so both
+refuse the same things with the same words, and records the change in the audit trail
+(``common.audit``). ``user=None`` is the platform's own code. Invalid input raises
+``ValidationError`` keyed by field.
 """
 
 from collections.abc import Mapping
@@ -16,9 +17,13 @@ from django.utils import timezone
 
 from channels.exceptions import ChannelInUse
 from channels.kinds import ChannelKind
+from channels.masking import keep_masked_values
 from channels.models import Channel, Subscription
+from channels.permissions import REVEAL, ROTATE
 from channels.secrets import generate_secret
 from channels.validation import validate_sources
+from common.audit import ADDITION, DELETION, describe_changes, record
+from common.masking import mask_query_strings
 from common.permissions import require_permission
 from events.models import EventType
 
@@ -27,7 +32,6 @@ SECRET_ROTATION_GRACE = timedelta(hours=24)
 CREATE_PERMISSION = "channels.add_channel"
 CHANGE_PERMISSION = "channels.change_channel"
 DELETE_PERMISSION = "channels.delete_channel"
-ROTATE_PERMISSION = "channels.rotate_secret"
 ATTACH_PERMISSION = "channels.add_subscription"
 EDIT_ATTACHMENT_PERMISSION = "channels.change_subscription"
 DETACH_PERMISSION = "channels.delete_subscription"
@@ -63,7 +67,20 @@ def create_channel(
         channel.timeout = timeout
     channel.full_clean(exclude=["secret"])  # not made yet: save() makes it
     channel.save()
+    record(user=user, obj=channel, action=ADDITION, message=f"Created ({_summary(channel)}).")
     return channel
+
+
+def _summary(channel: Channel) -> str:
+    """What a channel is, for the audit trail: kind, target, header names (never their values)."""
+    parts = [channel.kind]
+    if channel.url:
+        parts.append(f"url {mask_query_strings(channel.url)}")
+    if channel.email_to:
+        parts.append(f"to {channel.email_to}")
+    if channel.headers:
+        parts.append(f"headers {', '.join(sorted(channel.headers))}")
+    return "; ".join(parts)
 
 
 def update_channel(*, channel: Channel, changes: Mapping[str, Any], user=None) -> Channel:
@@ -74,11 +91,21 @@ def update_channel(*, channel: Channel, changes: Mapping[str, Any], user=None) -
         raise ValueError(f"Not a field a channel's change may set: {', '.join(sorted(unknown))}")
     if "kind" in changes and changes["kind"] != channel.kind:
         raise ValidationError({"kind": ["The kind of a channel cannot be changed; create a new channel."]})
+    # As stored, not as the caller's instance says: the admin's form has already set its values on it.
+    stored = Channel.objects.only(*changes.keys()).get(pk=channel.pk) if changes else channel
+    before = {field: getattr(stored, field) for field in changes}
+    changes = dict(changes)
+    if "headers" in changes:
+        # Masked values sent back as they were shown keep the stored credentials (channels.masking).
+        changes["headers"] = keep_masked_values(changes["headers"], before["headers"])
     for field, value in changes.items():
         setattr(channel, field, value)
     channel.full_clean()
     # Only the fields sent: a concurrent rotation's secret columns are left alone.
     channel.save(update_fields=[*changes.keys(), "updated_at"])
+    after = {field: getattr(channel, field) for field in changes}
+    if after != before:
+        record(user=user, obj=channel, message=describe_changes(before, after, secret_mappings=["headers"]))
     return channel
 
 
@@ -94,13 +121,14 @@ def delete_channel(*, channel: Channel, user=None) -> None:
     refusal = delete_refusal(channel=channel)
     if refusal:
         raise ChannelInUse(refusal)
+    record(user=user, obj=channel, action=DELETION, message=f"Deleted ({_summary(channel)}).")
     channel.delete()
 
 
 @transaction.atomic
 def rotate_secret(*, channel: Channel, grace: timedelta = SECRET_ROTATION_GRACE, user=None) -> str:
     """Give the channel a new secret; the old one keeps signing beside it for ``grace``."""
-    require_permission(user, ROTATE_PERMISSION, "You do not have permission to rotate signing secrets.")
+    ROTATE.require(user)
     if channel.kind != ChannelKind.POSTBACK:
         raise ValidationError({"kind": "Only postback channels have a signing secret."})
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
@@ -108,6 +136,20 @@ def rotate_secret(*, channel: Channel, grace: timedelta = SECRET_ROTATION_GRACE,
     channel.previous_secret_expires_at = timezone.now() + grace
     channel.secret = generate_secret()
     channel.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    record(
+        user=user,
+        obj=channel,
+        message=f"Rotated the signing secret; the previous one also signs until {channel.previous_secret_expires_at:%Y-%m-%d %H:%M} UTC.",
+    )
+    return channel.secret
+
+
+def reveal_secret(*, channel: Channel, user=None) -> str:
+    """The channel's signing secret, for a user allowed to see it; the audit trail records who looked."""
+    REVEAL.require(user)
+    if channel.kind != ChannelKind.POSTBACK:
+        raise ValidationError({"kind": "Only postback channels have a signing secret."})
+    record(user=user, obj=channel, message="Revealed the signing secret.")
     return channel.secret
 
 
@@ -124,6 +166,14 @@ def attach_channel(
     subscription.sources = validate_sources(sources)
     subscription.full_clean()
     subscription.save()
+    record(
+        user=user,
+        obj=subscription,
+        action=ADDITION,
+        message=f"Attached channel {channel} to {event_type.key} for {', '.join(subscription.sources)}"
+        + ("" if active else " (inactive)")
+        + ".",
+    )
     return subscription
 
 
@@ -133,6 +183,9 @@ def update_subscription(
 ) -> Subscription:
     """Change a subscription's sources or active flag (its event type and channel are fixed)."""
     require_permission(user, EDIT_ATTACHMENT_PERMISSION, "You do not have permission to change attachments.")
+    # As stored: the admin's form has already set its values on the instance it passes.
+    stored = Subscription.objects.get(pk=subscription.pk)
+    before = {"sources": stored.sources, "active": stored.active}
     fields = []
     if sources is not None:
         subscription.sources = validate_sources(sources)
@@ -143,10 +196,19 @@ def update_subscription(
     subscription.full_clean()
     if fields:
         subscription.save(update_fields=fields)
+    after = {"sources": subscription.sources, "active": subscription.active}
+    if after != before:
+        record(user=user, obj=subscription, message=describe_changes(before, after))
     return subscription
 
 
 def detach_channel(*, subscription: Subscription, user=None) -> None:
     """Delete a subscription: its channel gets no more events of its type (deliveries keep their log)."""
     require_permission(user, DETACH_PERMISSION, "You do not have permission to detach channels.")
+    record(
+        user=user,
+        obj=subscription,
+        action=DELETION,
+        message=f"Detached channel {subscription.channel} from {subscription.event_type_id}.",
+    )
     subscription.delete()

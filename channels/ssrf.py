@@ -15,6 +15,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import idna
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.util import parse_url
@@ -86,6 +87,20 @@ def vet_host(host: str, port: int, *, allow_private: bool | None = None) -> tupl
     return tuple(addresses)
 
 
+def ascii_host(host: str) -> str:
+    """``host`` as it goes on the wire: an international name (``bücher.example``) IDNA-encoded
+    (``xn--bcher-kva.example``), as the HTTP client encodes it; ASCII names unchanged.
+
+    Raises ``BlockedTarget`` for a name IDNA refuses (disallowed characters, mixed scripts in a label).
+    """
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host.lower(), uts46=True, std3_rules=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise BlockedTarget("The URL's host is not a valid international domain name.") from exc
+
+
 def vet_url(url: str, *, allow_private: bool | None = None) -> VettedTarget:
     """Check ``url`` and return the addresses that may be connected to.
 
@@ -109,7 +124,9 @@ def vet_url(url: str, *, allow_private: bool | None = None) -> VettedTarget:
         raise BlockedTarget("The URL has no host.")
     if parts.username is not None or parts.password is not None:
         raise BlockedTarget("Credentials in the URL are not allowed; use a custom header instead.")
-    if client_host != host.lower():
+    # Vetted, compared and resolved in the form that is sent: the IDNA (punycode) name.
+    host = ascii_host(host)
+    if ascii_host(client_host) != host.lower():
         raise BlockedTarget("The URL is malformed.")
     port = port or (443 if scheme == "https" else 80)
     return VettedTarget(scheme, host, port, vet_host(host, port, allow_private=allow_private))

@@ -72,6 +72,23 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class ServiceAuditedAdminMixin:
+    """For admins whose saves and deletes go through services: the service writes the audit
+    entry (``common.audit``), with the same words as over the API, so the admin's own is left out."""
+
+    def log_addition(self, request, obj, message):
+        return None
+
+    def log_change(self, request, obj, message):
+        return None
+
+    def log_deletion(self, request, obj, object_repr):
+        return None
+
+    def log_deletions(self, request, queryset):
+        return None
+
+
 def add_form_errors(form: forms.Form, error: ValidationError) -> None:
     """Put a service's ValidationError on the form, by field where the form has that field."""
     if hasattr(error, "error_dict"):

@@ -17,17 +17,17 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, safe_next_url
-from deliveries.engine.refusals import RETRY_PERMISSION
 from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt
 from deliveries.selectors import attempt_request_body
-from deliveries.services import RetryReport, retry_deliveries
+from deliveries.services import RETRY, RetryReport, retry_deliveries
 from events.models import Source
 from events.selectors import order_ids_by_ref
 
 
 def retry_and_report(modeladmin, request, deliveries) -> RetryReport:
-    """Ask for a manual retry of each delivery (``retry_deliveries``), log each one queued and tell
-    the user how many were queued and why others were skipped. The Orders page uses it too."""
+    """Ask for a manual retry of each delivery (``retry_deliveries``, which records each one queued in
+    the audit trail) and tell the user how many were queued and why others were skipped. The Orders
+    page uses it too."""
     report = retry_deliveries(deliveries=deliveries, user=request.user)
     if report.limited_to:
         modeladmin.message_user(
@@ -35,8 +35,6 @@ def retry_and_report(modeladmin, request, deliveries) -> RetryReport:
             f"Only the first {report.limited_to} deliveries were considered; run the action again for the rest.",
             messages.WARNING,
         )
-    for delivery in report.queued:
-        modeladmin.log_change(request, delivery, "Manual retry requested.")
     queued, skipped = len(report.queued), report.skipped
     if queued:
         modeladmin.message_user(
@@ -177,7 +175,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return queryset.filter(event__order_ref=term), False
 
     def has_retry_permission(self, request):
-        return request.user.has_perm(RETRY_PERMISSION)
+        return RETRY.allows(request.user)
 
     # --- columns -------------------------------------------------------------
 

@@ -7,12 +7,11 @@ from rest_framework.response import Response
 
 from common.api.errors import Conflict, ErrorResponseSerializer
 from common.api.pagination import NewestFirstCursorPages
-from deliveries.engine.refusals import RETRY_PERMISSION
 from deliveries.exceptions import RetryRefused
 from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery
 from deliveries.serializers import DeliveryDetailSerializer, DeliverySerializer
-from deliveries.services import request_manual_retry
+from deliveries.services import RETRY, request_manual_retry
 
 
 @extend_schema_view(
@@ -28,7 +27,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_class = DeliveryFilter
     pagination_class = NewestFirstCursorPages
     cursor_ordering = "-id"
-    action_permissions = {"retry": ["deliveries.view_delivery", RETRY_PERMISSION]}
+    action_permissions = {"retry": RETRY.permissions}
 
     def get_queryset(self):
         queryset = super().get_queryset()

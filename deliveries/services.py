@@ -17,21 +17,32 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels.models import Channel
-from common.permissions import require_permission
+from common.audit import record as record_change
+from common.permissions import Action
 from deliveries.engine.claims import Claimed, lease_seconds
 from deliveries.engine.jobs import build_job
 from deliveries.engine.kick import queue_dispatch_on_commit
-from deliveries.engine.refusals import retry_refusal_reason
+from deliveries.engine.refusals import RETRY_PERMISSION, retry_refusal_reason
 from deliveries.engine.results import Finished, record
 from deliveries.engine.send import perform
 from deliveries.exceptions import RetryRefused
-from deliveries.models import Attempt, Delivery, DeliveryStatus, Trigger
+from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt, Trigger
 from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, EventType, Source
 
 # "Retry selected" and "Retry all failed" look at no more than this many rows in one go.
 RETRY_BATCH_LIMIT = 500
 SEND_TEST_PERMISSION = "channels.send_test_event"
+# Each action with every permission it needs (``common.permissions``): the admin, the API and
+# these services ask the same ones. Resend and recover (issue 11) follow the same pattern.
+RETRY = Action(
+    "retry", ("deliveries.view_delivery", RETRY_PERMISSION), "You do not have permission to retry deliveries."
+)
+SEND_TEST = Action(
+    "send test event",
+    ("channels.view_channel", SEND_TEST_PERMISSION),
+    "You do not have permission to send test events.",
+)
 
 
 # --- Manual retry (SPEC section 4) --------------------------------------------------
@@ -40,8 +51,10 @@ SEND_TEST_PERMISSION = "channels.send_test_event"
 def request_manual_retry(*, delivery: Delivery, user) -> Delivery:
     """Queue one manual attempt of a failed delivery (trigger ``manual``, recorded with ``user``).
 
-    Raises ``RetryRefused`` with the reason when it is not allowed. No automatic retries follow it.
+    Raises ``PermissionDenied`` for a user who may not retry, ``RetryRefused`` with the reason when
+    this delivery may not be retried. No automatic retries follow it.
     """
+    RETRY.require(user)
     reason = retry_refusal_reason(delivery=delivery, user=user)
     if reason:
         raise RetryRefused(reason)
@@ -58,6 +71,7 @@ def request_manual_retry(*, delivery: Delivery, user) -> Delivery:
         )
         if not updated:
             raise RetryRefused("This delivery is no longer failed; it may already be retrying.")
+        record_change(user=user, obj=delivery, message="Manual retry requested.")
         queue_dispatch_on_commit()
     delivery.refresh_from_db()
     return delivery
@@ -74,6 +88,7 @@ class RetryReport:
 
 def retry_deliveries(*, deliveries, user) -> RetryReport:
     """A manual retry of each of ``deliveries`` (a queryset, at most ``RETRY_BATCH_LIMIT`` looked at)."""
+    RETRY.require(user)
     report = RetryReport()
     batch = list(deliveries[: RETRY_BATCH_LIMIT + 1])
     if len(batch) > RETRY_BATCH_LIMIT:
@@ -103,10 +118,13 @@ def send_test_event(*, channel: Channel, user=None) -> Attempt:
     of ours, so a slow endpoint never holds a database lock. Like every send, its attempt
     row is written before the request goes out and completed by the engine's recorder.
     """
-    require_permission(user, SEND_TEST_PERMISSION, "You do not have permission to send test events.")
+    SEND_TEST.require(user)
     claimed = _test_claim(channel=channel, user=user)
     record([Finished(claimed, perform(claimed.job))])
-    return Attempt.objects.select_related("delivery", "triggered_by").get(pk=claimed.attempt_id)
+    attempt = Attempt.objects.select_related("delivery", "triggered_by").get(pk=claimed.attempt_id)
+    outcome = "delivered" if attempt.succeeded else f"failed ({attempt.response_status or attempt.error})"
+    record_change(user=user, obj=channel, message=f"Sent a test event: {outcome}.")
+    return attempt
 
 
 def _test_claim(*, channel: Channel, user) -> Claimed:
@@ -164,14 +182,14 @@ def _test_claim(*, channel: Channel, user) -> Claimed:
 
 
 def purge_old_records(*, days: int | None = None, batch_size: int = 1000, max_seconds: float = 60.0) -> dict:
-    """Delete attempts and events (with their deliveries) older than the retention, in batches.
+    """Delete attempts, events (with their deliveries) and demo receipts older than the retention, in batches.
 
     Events with a delivery still pending or sending are kept until it finishes.
     """
     days = days or settings.WEBHOOKS_RETENTION_DAYS
     cutoff = timezone.now() - dt.timedelta(days=days)
     deadline = time.monotonic() + max_seconds
-    purged = {"attempts": 0, "events": 0}
+    purged = {"attempts": 0, "events": 0, "demo_receipts": 0}
     while time.monotonic() < deadline:
         ids = list(Attempt.objects.filter(started_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
         if not ids:
@@ -191,4 +209,9 @@ def purge_old_records(*, days: int | None = None, batch_size: int = 1000, max_se
             purged["attempts"] += Attempt.objects.filter(delivery__event_id__in=ids).delete()[0]
             Delivery.objects.filter(event_id__in=ids).delete()
             purged["events"] += Event.objects.filter(pk__in=ids).delete()[1].get("events.Event", 0)
+    while time.monotonic() < deadline:
+        ids = list(DemoReceipt.objects.filter(received_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        purged["demo_receipts"] += DemoReceipt.objects.filter(pk__in=ids).delete()[0]
     return purged

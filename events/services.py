@@ -6,7 +6,10 @@ name the spec gives platform code. That one import runs upward, on purpose, and 
 single exception the import contract in ``pyproject.toml`` names.
 """
 
-from common.permissions import require_permission
+from django.core.exceptions import PermissionDenied
+
+from common.audit import record
+from common.permissions import Action
 from deliveries.fanout import emit
 from events.models import Availability, EventType
 
@@ -14,16 +17,20 @@ __all__ = ["emit", "set_event_type_enabled"]
 
 TOGGLE_PERMISSION = "events.change_eventtype"
 ENABLE_ON_DEMAND_PERMISSION = "events.enable_on_demand"
+# Django's change permission includes viewing, in the admin as in the API.
+TOGGLE = Action("toggle", (TOGGLE_PERMISSION,), "You do not have permission to switch event types on or off.")
+ENABLE_ON_DEMAND = Action(
+    "enable on-demand", (TOGGLE_PERMISSION, ENABLE_ON_DEMAND_PERMISSION), "You may not switch on-demand event types on."
+)
 
 
 def set_event_type_enabled(*, event_type: EventType, enabled: bool, user=None) -> EventType:
     """Switch an event type on or off. On-demand types need the ``enable_on_demand`` permission to go on."""
-    require_permission(user, TOGGLE_PERMISSION, "You do not have permission to switch event types on or off.")
-    if enabled and event_type.availability == Availability.ON_DEMAND:
-        require_permission(
-            user, ENABLE_ON_DEMAND_PERMISSION, f"{event_type.key} is available on demand; you may not switch it on."
-        )
+    TOGGLE.require(user)
+    if enabled and event_type.availability == Availability.ON_DEMAND and not ENABLE_ON_DEMAND.allows(user):
+        raise PermissionDenied(f"{event_type.key} is available on demand; you may not switch it on.")
     if event_type.enabled != enabled:
         event_type.enabled = enabled
         event_type.save(update_fields=["enabled"])
+        record(user=user, obj=event_type, message=f"Switched {'on' if enabled else 'off'}.")
     return event_type

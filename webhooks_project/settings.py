@@ -7,7 +7,10 @@ broker. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from common.encryption import development_key, parse_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
@@ -26,8 +29,39 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG-on"
 
+# Signing secrets and custom header values are encrypted in the database (docs/SECURITY.md).
+# Comma-separated Fernet keys: the first encrypts, every one decrypts (key rotation).
+FIELD_ENCRYPTION_KEYS = parse_keys(env.str("FIELD_ENCRYPTION_KEYS", default=""))
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS is not set: channel secrets and header values are encrypted with it. "
+            "Set it in the environment or in .env (`make run` generates one; or run "
+            'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"), '
+            "or run with DEBUG=true for development."
+        )
+    FIELD_ENCRYPTION_KEYS = [development_key(SECRET_KEY)]
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS (production behind a TLS-terminating proxy) ------------------------
+# HTTPS=true: the proxy says https in X-Forwarded-Proto (it must set or strip that header),
+# plain http is redirected, cookies are sent over https only, and browsers are told to
+# use https for a year (HSTS). `manage.py check --deploy` is clean with it (docs/SECURITY.md).
+HTTPS = env.bool("HTTPS", default=False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# The probes answer plain http inside the cluster.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +75,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "webhooks_project",
     "events",
     "channels",
@@ -57,7 +93,46 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- Admin login throttling (django-axes) -------------------------------------
+# After AXES_FAILURE_LIMIT failed logins for one user name from one address, that pair is
+# locked out for AXES_COOLOFF_TIME hours; a success resets the count. Superusers see and
+# clear lockouts in the admin (Axes > Access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=1.0)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# The address is REMOTE_ADDR: a client-supplied X-Forwarded-For would let a guesser pick a new
+# address for every try. Behind a proxy that makes the lockout per user name (docs/SECURITY.md).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+
+# --- Content-Security-Policy (django-csp) -------------------------------------
+# Scripts and styles from this site only: no inline script, no eval, no inline style
+# attribute. The admin, the staff pages and /api/docs/ (Swagger UI, served from
+# drf-spectacular-sidecar with its initialiser as a separate file) work under it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 ROOT_URLCONF = "webhooks_project.urls"
 WSGI_APPLICATION = "webhooks_project.wsgi.application"
@@ -120,7 +195,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # The HTTP client logs each request's path at DEBUG: query strings can carry credentials.
+    "filters": {"mask_query_strings": {"()": "common.masking.QueryStringMaskingFilter"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3.connectionpool": {"filters": ["mask_query_strings"]},
+    },
 }
 
 # --- Webhooks (SPEC section 9) ---------------------------------------------
@@ -130,6 +210,10 @@ WEBHOOKS_RETRY_DELAYS = [int(s) for s in env.list("WEBHOOKS_RETRY_DELAYS", defau
 WEBHOOKS_TIMEOUT_S = env.int("WEBHOOKS_TIMEOUT_S", default=30)
 WEBHOOKS_MAX_PAYLOAD_BYTES = env.int("WEBHOOKS_MAX_PAYLOAD_BYTES", default=262144)
 WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
+# The built-in demo receiver (/demo/) is mounted only under DEBUG or with WEBHOOKS_DEMO=true.
+WEBHOOKS_DEMO = env.bool("WEBHOOKS_DEMO", default=False)
+# Posts to a demo endpoint from one address, per minute; more answer 429 and store nothing.
+WEBHOOKS_DEMO_RATE_PER_MIN = env.int("WEBHOOKS_DEMO_RATE_PER_MIN", default=120)
 WEBHOOKS_USER_AGENT = f"Postbacks/{VERSION} (+https://github.com/postbacks)"
 
 # --- The delivery engine (docs/ENGINE.md) ---------------------------------------
@@ -237,6 +321,7 @@ SPECTACULAR_SETTINGS = {
         "Every call needs `Authorization: Token <key>` (create one with "
         "`python manage.py drf_create_token <username>`) and the matching Django model permission "
         "(view / add / change / delete, plus `channels.send_test_event`, `channels.rotate_secret`, "
+        "`channels.reveal_secret` (custom header values in clear; `***` otherwise), "
         "`deliveries.retry_delivery`, `events.enable_on_demand`). Errors are JSON: "
         '`{"field": ["message"]}` for invalid input, `{"detail": "..."}` otherwise.\n\n'
         "Postbacks are signed with [Standard Webhooks](https://www.standardwebhooks.com/) "

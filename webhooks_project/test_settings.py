@@ -8,11 +8,18 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-insecure-secret-key")
 os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
+# A fixed key, test-only, so qcluster subprocesses decrypt what the test process wrote.
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA=")
+# The demo receiver is mounted (it is off with DEBUG off); tests/security checks it off.
+os.environ.setdefault("WEBHOOKS_DEMO", "true")
 
 from .settings import *  # noqa: F403
 from .settings import BASE_DIR, DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# django-axes needs the request at every authenticate(); the test client's login() has none.
+# tests/security/test_login_lockout.py switches it on around real login form posts.
+AXES_ENABLED = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # A file, not ":memory:", so that qcluster subprocesses share the test database.

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,5 +9,7 @@ admin.site.index_title = "Postback notifications"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("webhooks_project.api.urls")),
-    path("demo/", include("deliveries.demo_urls")),
 ]
+# The demo receiver takes anonymous posts: it exists only for `make run` (DEBUG) or when asked for.
+if settings.DEBUG or settings.WEBHOOKS_DEMO:
+    urlpatterns.append(path("demo/", include("deliveries.demo_urls")))

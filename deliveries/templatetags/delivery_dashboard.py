@@ -10,6 +10,7 @@ from django import template
 
 from channels.models import Channel
 from deliveries.selectors import channel_health, failed_awaiting_human, hourly_outcomes
+from deliveries.services import RETRY
 from events.selectors import order_ids_by_ref
 
 register = template.Library()
@@ -91,6 +92,6 @@ def delivery_dashboard(context):
         "chart": _chart(hourly_outcomes()),
         "channels": channels,
         "awaiting": awaiting,
-        "can_retry": user.has_perm("deliveries.retry_delivery"),
+        "can_retry": RETRY.allows(user),
         "request": request,
     }

@@ -170,3 +170,67 @@ def test_the_production_default_forbids_private_targets():
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False"
+
+
+# --- International domain names (IDNA) ------------------------------------------------
+
+IDN_PUBLIC = {
+    "bücher.rebind.test": "xn--bcher-kva.rebind.test",
+    "BÜCHER.rebind.test": "xn--bcher-kva.rebind.test",
+    "пример.rebind.test": "xn--e1afmkfd.rebind.test",
+    "例え.rebind.test": "xn--r8jz45g.rebind.test",
+}
+
+
+@pytest.mark.parametrize("name,encoded", sorted(IDN_PUBLIC.items()))
+def test_an_international_domain_name_is_accepted_and_vetted_as_its_idna_form(
+    private_targets_forbidden, monkeypatch, name, encoded
+):
+    # given the IDNA (punycode) name resolves to a public address
+    with fake_dns(monkeypatch) as dns:
+        dns.set(encoded, [PUBLIC_ADDRESS])
+        # when the URL is vetted and a channel with it is validated
+        target = vet_url(f"https://{name}/hook")
+        _channel(f"https://{name}/hook").full_clean()
+    # then the name that was resolved is the encoded one, the one the HTTP client sends
+    assert target.host == encoded and target.addresses == (PUBLIC_ADDRESS,)
+    assert {looked_up for looked_up, _ in dns.lookups} == {encoded}
+
+
+def test_an_international_name_resolving_to_an_internal_address_is_still_refused(
+    private_targets_forbidden, monkeypatch
+):
+    with fake_dns(monkeypatch) as dns:
+        dns.set("xn--bcher-kva.rebind.test", ["127.0.0.1"])
+        with pytest.raises(BlockedTarget, match="internal address"):
+            vet_url("https://bücher.rebind.test/hook")
+        with pytest.raises(ValidationError) as excinfo:
+            _channel("https://bücher.rebind.test/hook").full_clean()
+    assert "url" in excinfo.value.message_dict
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "exa\u200bmple.com",  # zero-width space
+        "bücher\u3002example",  # ideographic full stop, which the HTTP client cannot parse
+        "-bücher.example",  # a label may not begin with a hyphen
+        "xn--bcher-kva\u00df.example",  # punycode prefix with non-ASCII
+    ],
+)
+def test_a_name_idna_refuses_is_malformed_not_a_crash(private_targets_forbidden, host):
+    with pytest.raises(BlockedTarget):
+        vet_url(f"https://{host}/hook")
+
+
+def test_an_international_name_is_accepted_over_the_api(private_targets_forbidden, monkeypatch):
+    from tests.security.conftest import make_user
+    from tests.security.helpers import token_client
+
+    client = token_client(make_user("superuser"))
+    with fake_dns(monkeypatch) as dns:
+        dns.set("xn--bcher-kva.rebind.test", [PUBLIC_ADDRESS])
+        response = client.post(
+            "/api/v1/channels/", {"name": "IDN", "url": "https://bücher.rebind.test/hook"}, format="json"
+        )
+    assert response.status_code == 201, response.content

@@ -6,7 +6,12 @@ test events (``deliveries``). Creating, changing, deleting and rotating go throu
 
 Buttons that act (test send, reveal, rotate) are POST forms on their own routes, each
 behind its own permission (``UserAdmin``'s pattern: ``get_urls`` before the defaults,
-``admin_view``, permission, ``log_change``, message or page, redirect).
+``admin_view``, permission, message or page, redirect). The permission is the service's
+own (``Action.allows``), and the service records the audit entry.
+
+Custom header values are shown masked to users who may not reveal secrets
+(``channels.masking``): the object the page is built from carries masked values, and a
+save that sends them back unchanged keeps the stored ones (``update_channel``).
 """
 
 from django import forms
@@ -21,21 +26,22 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from channels.kinds import ChannelKind
+from channels.masking import headers_for
 from channels.models import Channel
+from channels.permissions import REVEAL, ROTATE
 from channels.services import (
     CHANNEL_FIELDS,
-    ROTATE_PERMISSION,
     create_channel,
     delete_channel,
     delete_refusal,
+    reveal_secret,
     rotate_secret,
     update_channel,
 )
-from common.admin import safe_next_url
+from common.admin import ServiceAuditedAdminMixin, safe_next_url
+from common.audit import audit_page_url, history_of
 from deliveries.selectors import channel_health, last_failure_of, recent_tests_of
-from deliveries.services import SEND_TEST_PERMISSION, send_test_event
-
-REVEAL_PERMISSION = "channels.reveal_secret"
+from deliveries.services import SEND_TEST, send_test_event
 
 KIND_FIELDS = {
     ChannelKind.POSTBACK: ["name", "kind", "url", "headers", "timeout", "active"],
@@ -55,7 +61,7 @@ class ChannelChangeList(ChangeList):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "target", "active", "success_rate_24h", "last_failure_24h"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "url"]
@@ -80,6 +86,12 @@ class ChannelAdmin(admin.ModelAdmin):
             self.message_user(request, refusal, messages.ERROR)
             return HttpResponseRedirect(reverse("admin:channels_channel_change", args=[channel.pk]))
         return super().delete_view(request, object_id, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        channel = super().get_object(request, object_id, from_field)
+        if channel is not None:
+            channel.headers = headers_for(channel.headers, user=request.user)
+        return channel
 
     def delete_model(self, request, obj):
         delete_channel(channel=obj, user=request.user)
@@ -178,9 +190,11 @@ class ChannelAdmin(admin.ModelAdmin):
                     "health": health,
                     "last_failure": last_failure_of(channel=channel),
                     "recent_tests": list(recent_tests_of(channel=channel)),
-                    "can_send_test": request.user.has_perm(SEND_TEST_PERMISSION),
-                    "can_reveal_secret": channel.is_postback and request.user.has_perm(REVEAL_PERMISSION),
-                    "can_rotate_secret": channel.is_postback and request.user.has_perm(ROTATE_PERMISSION),
+                    "can_send_test": SEND_TEST.allows(request.user),
+                    "can_reveal_secret": channel.is_postback and REVEAL.allows(request.user),
+                    "can_rotate_secret": channel.is_postback and ROTATE.allows(request.user),
+                    "audit_entries": history_of(channel),
+                    "audit_link": audit_page_url(obj=channel),
                     "subscriptions": channel.subscriptions.select_related("event_type").order_by(
                         "event_type__position"
                     ),
@@ -207,7 +221,7 @@ class ChannelAdmin(admin.ModelAdmin):
         return reverse("admin:channels_channel_change", args=[channel.pk])
 
     def send_test_view(self, request, channel_id):
-        if not request.user.has_perm(SEND_TEST_PERMISSION):
+        if not SEND_TEST.allows(request.user):
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -217,7 +231,6 @@ class ChannelAdmin(admin.ModelAdmin):
         except ValidationError as exc:
             self.message_user(request, f"Test event not sent: {' '.join(exc.messages)}", messages.ERROR)
             return HttpResponseRedirect(self._change_page(channel))
-        self.log_change(request, channel, "Sent a test event.")
         if attempt.succeeded:
             self.message_user(
                 request,
@@ -232,12 +245,13 @@ class ChannelAdmin(admin.ModelAdmin):
             )
         return HttpResponseRedirect(self._change_page(channel) + "#recent-tests")
 
-    def _secret_page(self, request, channel, *, rotated: bool):
+    def _secret_page(self, request, channel, *, secret: str, rotated: bool):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": f"Signing secret of {channel}",
             "channel": channel,
+            "secret": secret,
             "rotated": rotated,
         }
         response = TemplateResponse(request, "admin/channels/channel/secret.html", context)
@@ -246,16 +260,16 @@ class ChannelAdmin(admin.ModelAdmin):
 
     def reveal_secret_view(self, request, channel_id):
         """Shows the secret once, on a page answering a POST (never in a message, a URL or a cookie)."""
-        if not request.user.has_perm(REVEAL_PERMISSION):
+        if not REVEAL.allows(request.user):
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         channel = get_object_or_404(Channel, pk=channel_id, kind=ChannelKind.POSTBACK)
-        self.log_change(request, channel, "Revealed the signing secret.")
-        return self._secret_page(request, channel, rotated=False)
+        secret = reveal_secret(channel=channel, user=request.user)
+        return self._secret_page(request, channel, secret=secret, rotated=False)
 
     def rotate_secret_view(self, request, channel_id):
-        if not request.user.has_perm(ROTATE_PERMISSION):
+        if not ROTATE.allows(request.user):
             raise PermissionDenied
         channel = get_object_or_404(Channel, pk=channel_id, kind=ChannelKind.POSTBACK)
         if request.method != "POST":
@@ -266,7 +280,6 @@ class ChannelAdmin(admin.ModelAdmin):
                 "channel": channel,
             }
             return TemplateResponse(request, "admin/channels/channel/rotate_confirm.html", context)
-        rotate_secret(channel=channel, user=request.user)
+        secret = rotate_secret(channel=channel, user=request.user)
         channel.refresh_from_db()
-        self.log_change(request, channel, "Rotated the signing secret.")
-        return self._secret_page(request, channel, rotated=True)
+        return self._secret_page(request, channel, secret=secret, rotated=True)

@@ -17,9 +17,9 @@ from django.utils.html import format_html
 
 from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 from deliveries.admin import retry_and_report
-from deliveries.engine.refusals import RETRY_PERMISSION
 from deliveries.models import DeliveryStatus
 from deliveries.selectors import failed_deliveries_of_order, order_summaries, order_timeline
+from deliveries.services import RETRY
 from events.models import Order
 
 
@@ -97,7 +97,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": f"Order {order.ref}",
             "order": order,
             "timeline": timeline,
-            "can_retry": request.user.has_perm(RETRY_PERMISSION),
+            "can_retry": RETRY.allows(request.user),
             "retryable_count": len(retryable),
             "in_progress": in_progress,
             **(extra_context or {}),
@@ -107,7 +107,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def retry_failed_view(self, request, order_id):
         """ "Retry all failed": a manual retry of every failed delivery of the order that allows one."""
         order = get_object_or_404(Order, pk=order_id)
-        if not request.user.has_perm(RETRY_PERMISSION):
+        if not RETRY.allows(request.user):
             raise PermissionDenied
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])

@@ -3,16 +3,20 @@
 The catalogue grouped by category with an on/off switch per type; a type's page lists
 its channels with their sources, and lets staff attach a channel, edit a subscription's
 sources or delete it. Every change goes through a service (``events.services``,
-``channels.services``), which checks the same permission the page does.
+``channels.services``), which checks the same permission the page does and records the
+change in the audit trail (shown at the foot of the type's page).
 
 Extra routes follow ``django/contrib/auth/admin.py::UserAdmin``: added in ``get_urls()``
-before the defaults, wrapped in ``admin_site.admin_view``, a permission check, then
-``log_change``, a message and a redirect. Side effects only on POST (CSRF-checked).
+before the defaults, wrapped in ``admin_site.admin_view``, a permission check, then a
+message and a redirect. Side effects only on POST (CSRF-checked).
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -31,14 +35,28 @@ from channels.services import (
     detach_channel,
     update_subscription,
 )
-from common.admin import add_form_errors
+from common.admin import ServiceAuditedAdminMixin, add_form_errors
+from common.audit import audit_page_url
 from events.models import EventType, Source
-from events.services import ENABLE_ON_DEMAND_PERMISSION, set_event_type_enabled
+from events.services import ENABLE_ON_DEMAND, TOGGLE, set_event_type_enabled
 from webhooks_project.admin.subscription_forms import AttachChannelForm, EditSubscriptionForm
 
 
+def audit_entries_of(event_type: EventType, *, limit: int = 10):
+    """The latest audit entries of a type: its switch, and its subscriptions (attached, edited, detached)."""
+    types = ContentType.objects.get_for_models(EventType, Subscription)
+    return (
+        LogEntry.objects.filter(
+            Q(content_type=types[EventType], object_id=event_type.pk)
+            | Q(content_type=types[Subscription], object_repr__startswith=f"{event_type.pk} → ")
+        )
+        .select_related("user")
+        .order_by("-action_time")[:limit]
+    )
+
+
 @admin.register(EventType)
-class EventTypeAdmin(admin.ModelAdmin):
+class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
     """The catalogue as "System notifications"; the catalogue itself is fixed (no add/delete)."""
 
     list_display = ["key", "name", "category", "availability", "enabled"]
@@ -83,8 +101,8 @@ class EventTypeAdmin(admin.ModelAdmin):
             "system_notifications.html",
             "System notifications",
             categories=catalogue_by_category(),
-            can_toggle=self.has_change_permission(request),
-            can_enable_on_demand=request.user.has_perm(ENABLE_ON_DEMAND_PERMISSION),
+            can_toggle=TOGGLE.allows(request.user),
+            can_enable_on_demand=ENABLE_ON_DEMAND.allows(request.user),
             **(extra_context or {}),
         )
 
@@ -97,7 +115,7 @@ class EventTypeAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         event_type = get_object_or_404(EventType, key=key)
-        if not self.has_change_permission(request, event_type):
+        if not TOGGLE.allows(request.user):
             raise PermissionDenied
         enabled = request.POST.get("enabled")
         if enabled not in ("on", "off"):
@@ -113,7 +131,6 @@ class EventTypeAdmin(admin.ModelAdmin):
                 return JsonResponse({"error": str(exc)}, status=403)
             raise
         state = "on" if event_type.enabled else "off"
-        self.log_change(request, event_type, f"Switched {state}.")
         if self._wants_json(request):
             return JsonResponse({"key": event_type.key, "enabled": event_type.enabled})
         self.message_user(request, f"{event_type.name} switched {state}.", messages.SUCCESS)
@@ -132,8 +149,10 @@ class EventTypeAdmin(admin.ModelAdmin):
             event_type.name,
             event_type=event_type,
             subscriptions=subscriptions_of(event_type=event_type),
-            can_toggle=self.has_change_permission(request, event_type),
-            can_enable_on_demand=user.has_perm(ENABLE_ON_DEMAND_PERMISSION),
+            can_toggle=TOGGLE.allows(user),
+            can_enable_on_demand=ENABLE_ON_DEMAND.allows(user),
+            audit_entries=audit_entries_of(event_type),
+            audit_link=audit_page_url(search=event_type.key),
             can_attach=user.has_perm(ATTACH_PERMISSION),
             can_edit=user.has_perm(EDIT_ATTACHMENT_PERMISSION),
             can_delete=user.has_perm(DETACH_PERMISSION),
@@ -160,8 +179,7 @@ class EventTypeAdmin(admin.ModelAdmin):
                 except ValidationError as exc:
                     add_form_errors(form, exc)
                 else:
-                    channel, sources = subscription.channel, ", ".join(subscription.sources)
-                    self.log_change(request, event_type, f"Attached channel {channel} ({sources}).")
+                    channel = subscription.channel
                     self.message_user(
                         request, f"Channel “{channel}” was attached to {event_type.name}.", messages.SUCCESS
                     )
@@ -212,8 +230,6 @@ class EventTypeAdmin(admin.ModelAdmin):
                 except ValidationError as exc:
                     add_form_errors(form, exc)
                 else:
-                    sources = ", ".join(subscription.sources)
-                    self.log_change(request, event_type, f"Changed sources of {subscription.channel} to {sources}.")
                     self.message_user(request, f"Sources of “{subscription.channel}” were updated.", messages.SUCCESS)
                     return HttpResponseRedirect(self._type_page(event_type))
         else:
@@ -235,7 +251,6 @@ class EventTypeAdmin(admin.ModelAdmin):
         if request.method == "POST":
             channel_name = str(subscription.channel)
             detach_channel(subscription=subscription, user=request.user)
-            self.log_change(request, event_type, f"Detached channel {channel_name}.")
             self.message_user(
                 request, f"Channel “{channel_name}” was removed from {event_type.name}.", messages.SUCCESS
             )

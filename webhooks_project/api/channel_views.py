@@ -12,17 +12,18 @@ from rest_framework.response import Response
 from channels.exceptions import ChannelInUse
 from channels.filters import ChannelFilter
 from channels.models import Channel
+from channels.permissions import ROTATE
 from channels.serializers import (
     ChannelCreatedSerializer,
     ChannelInputSerializer,
     ChannelSerializer,
     RotatedSecretSerializer,
 )
-from channels.services import ROTATE_PERMISSION, create_channel, delete_channel, update_channel
+from channels.services import create_channel, delete_channel, update_channel
 from channels.services import rotate_secret as rotate_channel_secret
 from common.api.errors import Conflict, ErrorResponseSerializer
 from deliveries.serializers import TestSendResultSerializer
-from deliveries.services import SEND_TEST_PERMISSION, send_test_event
+from deliveries.services import SEND_TEST, send_test_event
 
 
 @extend_schema_view(
@@ -84,23 +85,24 @@ class ChannelViewSet(viewsets.ModelViewSet):
     serializer_class = ChannelSerializer
     filterset_class = ChannelFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    action_permissions = {
-        "test": ["channels.view_channel", SEND_TEST_PERMISSION],
-        "rotate_secret": ["channels.view_channel", ROTATE_PERMISSION],
-    }
+    # The same permissions the services require (common.permissions.Action).
+    action_permissions = {"test": SEND_TEST.permissions, "rotate_secret": ROTATE.permissions}
 
     def create(self, request, *args, **kwargs):
         data = ChannelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         channel = create_channel(**data.validated_data, user=request.user)
-        return Response(ChannelCreatedSerializer(channel).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ChannelCreatedSerializer(channel, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def partial_update(self, request, *args, **kwargs):
         channel = self.get_object()
         data = ChannelInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         channel = update_channel(channel=channel, changes=data.validated_data, user=request.user)
-        return Response(ChannelSerializer(channel).data)
+        return Response(ChannelSerializer(channel, context=self.get_serializer_context()).data)
 
     def destroy(self, request, *args, **kwargs):
         try:
