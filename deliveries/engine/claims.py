@@ -33,6 +33,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from channels.models import Channel
+from common.masking import mask_query_strings
 from deliveries.engine import breaker
 from deliveries.engine.jobs import Job, build_job
 from deliveries.engine.refusals import refusal_before_send
@@ -267,7 +268,7 @@ def new_attempt(delivery: Delivery, *, trigger: str, now: dt.datetime) -> Attemp
         trigger=trigger,
         triggered_by_id=delivery.requested_by_id if trigger == Trigger.MANUAL else None,
         started_at=now,
-        request_url=delivery.channel.url[:2000],
+        request_url=mask_query_strings(delivery.channel.url)[:2000],
     )
 
 

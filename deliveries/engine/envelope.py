@@ -9,10 +9,8 @@ import json
 from django.conf import settings
 from standardwebhooks.webhooks import Webhook
 
+from channels.masking import mask_custom_headers
 from deliveries.engine.jobs import Job
-
-# Custom header names whose values are masked in the attempt log: they usually carry credentials.
-_SENSITIVE_HEADER_WORDS = ("authorization", "token", "secret", "password", "api-key", "apikey", "cookie")
 
 
 def format_timestamp(value: dt.datetime) -> str:
@@ -61,14 +59,4 @@ def signed_postback(job: Job) -> tuple[str, dict, dict]:
             "webhook-signature": sign(secrets=job.secrets, msg_id=job.event_id, timestamp=timestamp, body=body),
         }
     )
-    return body, headers, _loggable_headers(headers)
-
-
-def _loggable_headers(headers: dict) -> dict:
-    logged = {}
-    for name, value in headers.items():
-        lowered = name.lower()
-        if any(word in lowered for word in _SENSITIVE_HEADER_WORDS):
-            value = "***"
-        logged[name] = value
-    return logged
+    return body, headers, mask_custom_headers(job.headers or {}, headers)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from channels.secrets import signing_secrets
+from common.masking import mask_query_strings
 from deliveries.models import Delivery
 
 # 408 Request Timeout, 425 Too Early, 429 Too Many Requests, and the gateway family (SPEC section 4).
@@ -86,7 +87,8 @@ def clean_text(value: str) -> str:
 
 def short_error(exc: BaseException) -> str:
     """An exception as a storable one-liner for an attempt's ``error_detail``."""
-    return clean_text(f"{type(exc).__name__}: {exc}"[:1000])
+    # requests' messages quote the URL (``url: /hook?token=...``): its query values are masked.
+    return clean_text(mask_query_strings(f"{type(exc).__name__}: {exc}")[:1000])
 
 
 def build_job(*, delivery: Delivery, trigger: str, retry_count: int) -> Job:

@@ -15,6 +15,7 @@ import requests
 from django.conf import settings
 
 from channels.ssrf import BlockedTarget, UnresolvableHost
+from common.masking import mask_query_strings
 from deliveries.engine import transport
 from deliveries.engine.claims import Claimed
 from deliveries.engine.email_sender import email_message, send_email
@@ -52,7 +53,7 @@ def perform(job: Job) -> Outcome:
 
 def _post(job: Job, started: dt.datetime) -> Outcome:
     body, headers, logged = slack_message(job) if job.kind == "slack" else signed_postback(job)
-    outcome = Outcome(started_at=started, request_url=job.url, request_headers=logged)
+    outcome = Outcome(started_at=started, request_url=mask_query_strings(job.url), request_headers=logged)
     clock = time.monotonic()
     try:
         answer = transport.post(

@@ -201,13 +201,6 @@ def test_the_http_clients_debug_log_shows_no_query_string_value(caplog):
     assert not any("q-secret-99" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="To be wired in the engine (not this branch's to edit): deliveries/engine/envelope.signed_postback "
-    "must log channels.masking.mask_custom_headers(job.headers, headers) instead of its word list, and the "
-    "attempt's request_url (engine/claims.py, engine/send.py) and error_detail (engine/jobs.short_error) "
-    "must go through common.masking.mask_query_strings. Remove this mark when they do.",
-)
 def test_the_attempt_log_stores_every_custom_header_value_and_query_value_masked():
     with Receiver() as receiver:
         channel = Channel.objects.create(
