@@ -2,7 +2,7 @@ import pytest
 
 from tests.support.qcluster import QCluster
 
-# Short timeouts in the cluster, so a dead worker's lease (2 x timeout + 15 s) expires within a test.
+# Short timeouts in the cluster, so a dead worker's lease (start grace + timeout + margin: 20 s) expires within a test.
 CLUSTER_ENV = {"WEBHOOKS_TIMEOUT_S": "5"}
 
 

@@ -91,7 +91,7 @@ def test_sigkill_mid_delivery_then_restart_delivers_every_event(catalogue, recei
     cluster.kill()
     at_kill = len(receiver.ids())
     in_sending = Delivery.objects.filter(status=DeliveryStatus.SENDING).count()
-    # The killed workers' leases (2 x 5 s timeout + 15 s) run out: time passes.
+    # The killed workers' leases (5 s grace + 5 s timeout + 10 s margin) run out: time passes.
     Delivery.objects.filter(status=DeliveryStatus.SENDING).update(lease_expires_at=timezone.now())
     cluster.start()
     restarted = time.monotonic()

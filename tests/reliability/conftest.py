@@ -22,7 +22,8 @@ from tests.support.receiver import wait_until
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES = ROOT / "var" / "reliability-figures.jsonl"
 
-# Short timeouts in the cluster so a lease (2 x timeout + 15 s) expires within a test.
+# Short timeouts in the cluster so a lease (start grace + timeout + margin, deliveries.engine.claims.lease_seconds)
+# expires within a test.
 CLUSTER_ENV = {"WEBHOOKS_TIMEOUT_S": "3", "WEBHOOKS_RETRY_DELAYS": "2,2,2"}
 
 

@@ -27,6 +27,54 @@ def _final(channel):
     ).first()
 
 
+def _hostile_figures(started, silent, huge, redirect, healthy_d) -> dict:
+    """The RELIABILITY line of the silent / huge / redirect test, from what each receiver saw."""
+    silent_d, silent_attempt, silent_request = silent
+    huge_d, huge_attempt, huge_request = huge
+    redirect_d, redirect_attempt, canary = redirect
+    return report(
+        "Hostile receivers (silent, 100 MB body, redirect to internal)",
+        silent={
+            "status": silent_d.status,
+            "error": silent_d.last_error,
+            "attempts": silent_d.attempt_count,
+            "duration_ms": silent_attempt.duration_ms,
+            "receiver_saw_hang_up_after_s": round(silent_request.client_stayed, 2),
+        },
+        huge={
+            "status": huge_d.status,
+            "stored_body_bytes": len(huge_attempt.response_body.encode()),
+            "bytes_the_receiver_got_out": huge_request.bytes_sent,
+            "duration_ms": huge_attempt.duration_ms,
+        },
+        redirect={
+            "status": redirect_d.status,
+            "response_status": redirect_d.last_response_status,
+            "attempts": redirect_d.attempt_count,
+            "internal_target_hits": len(canary.requests),
+            "recorded_status": redirect_attempt.response_status,
+        },
+        healthy_status=healthy_d.status,
+        seconds=round(time.monotonic() - started, 1),
+        lost=0 if healthy_d.status == DeliveryStatus.SUCCEEDED else 1,
+        duplicates=0,
+    )
+
+
+def _assert_silent_timed_out_once_and_huge_was_cut(
+    silent_d, silent_attempt, silent_request, silent_connections, huge_d, huge_attempt, huge_request, figures
+):
+    assert silent_d.status == DeliveryStatus.FAILED and silent_d.last_error == ErrorKind.TIMEOUT, figures
+    assert silent_d.attempt_count == 1 and silent_connections == 1, figures
+    assert silent_d.failure_reason
+    assert TIMEOUT_S * 1000 * 0.9 <= silent_attempt.duration_ms < (TIMEOUT_S + 5) * 1000, figures
+    assert silent_request.client_stayed < TIMEOUT_S + 5, figures
+
+    assert huge_d.status == DeliveryStatus.SUCCEEDED, figures
+    assert len(huge_attempt.response_body.encode()) <= 4096, figures
+    assert huge_request.bytes_sent < 16 * 1024 * 1024, figures
+
+
 def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(postback_to, clusters, bind_queue):
     with (
         Receiver(default=Reply(silent=True)) as silent,
@@ -66,43 +114,17 @@ def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(post
         # The redirect was recorded as such and not followed
         redirect_attempt = Attempt.objects.get(delivery=redirect_d)
 
-        figures = report(
-            "Hostile receivers (silent, 100 MB body, redirect to internal)",
-            silent={
-                "status": silent_d.status,
-                "error": silent_d.last_error,
-                "attempts": silent_d.attempt_count,
-                "duration_ms": silent_attempt.duration_ms,
-                "receiver_saw_hang_up_after_s": round(silent_request.client_stayed, 2),
-            },
-            huge={
-                "status": huge_d.status,
-                "stored_body_bytes": len(huge_attempt.response_body.encode()),
-                "bytes_the_receiver_got_out": huge_request.bytes_sent,
-                "duration_ms": huge_attempt.duration_ms,
-            },
-            redirect={
-                "status": redirect_d.status,
-                "response_status": redirect_d.last_response_status,
-                "attempts": redirect_d.attempt_count,
-                "internal_target_hits": len(canary.requests),
-                "recorded_status": redirect_attempt.response_status,
-            },
-            healthy_status=healthy_d.status,
-            seconds=round(time.monotonic() - started, 1),
-            lost=0 if healthy_d.status == DeliveryStatus.SUCCEEDED else 1,
-            duplicates=0,
+        figures = _hostile_figures(
+            started,
+            (silent_d, silent_attempt, silent_request),
+            (huge_d, huge_attempt, huge_request),
+            (redirect_d, redirect_attempt, canary),
+            healthy_d,
         )
 
-        assert silent_d.status == DeliveryStatus.FAILED and silent_d.last_error == ErrorKind.TIMEOUT, figures
-        assert silent_d.attempt_count == 1 and silent.connections == 1, figures
-        assert silent_d.failure_reason
-        assert TIMEOUT_S * 1000 * 0.9 <= silent_attempt.duration_ms < (TIMEOUT_S + 5) * 1000, figures
-        assert silent_request.client_stayed < TIMEOUT_S + 5, figures
-
-        assert huge_d.status == DeliveryStatus.SUCCEEDED, figures
-        assert len(huge_attempt.response_body.encode()) <= 4096, figures
-        assert huge_request.bytes_sent < 16 * 1024 * 1024, figures
+        _assert_silent_timed_out_once_and_huge_was_cut(
+            silent_d, silent_attempt, silent_request, silent.connections, huge_d, huge_attempt, huge_request, figures
+        )
 
         assert redirect_d.status == DeliveryStatus.FAILED and redirect_d.last_response_status == 302, figures
         assert redirect_attempt.response_status == 302, figures
@@ -117,7 +139,7 @@ def test_silent_huge_and_redirecting_receivers_are_bounded_and_not_followed(post
 def test_an_endpoint_that_trickles_its_answer_is_cut_at_the_timeout_and_never_sent_twice_at_once(
     postback_to, clusters, bind_queue
 ):
-    # A trickle longer than the lease (2 x timeout + 15 s), so a lease that expired under the live
+    # A trickle longer than the lease (start grace + timeout + margin), so a lease that expired under the live
     # attempt would show as a second connection.
     trickle = Receiver(default=Reply(trickle_every=0.5, trickle_for=90)).start()
     try:

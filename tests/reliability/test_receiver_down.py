@@ -25,6 +25,18 @@ def _breaker(channel):
     return row.state if row else BreakerState.CLOSED
 
 
+def _assert_cooled_off(channel, deliveries, attempts, figures):
+    """The channel that stays down: cooled off, far fewer attempts than 4 per delivery, none over 4."""
+    assert _breaker(channel) != BreakerState.CLOSED, figures
+    assert attempts < 2 * EVENTS, figures
+    assert all(d.attempt_count <= 4 for d in deliveries), figures
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.FAILED:
+            assert delivery.attempt_count == 4 and delivery.last_error == ErrorKind.CONNECTION, figures
+        else:
+            assert delivery.status == DeliveryStatus.PENDING, figures
+
+
 def test_a_refusing_receiver_is_cooled_off_gets_everything_when_back_and_the_other_spends_few_attempts(
     postback_to, clusters, bind_queue
 ):
@@ -80,15 +92,7 @@ def test_a_refusing_receiver_is_cooled_off_gets_everything_when_back_and_the_oth
         assert comes_back.duplicates() == 0 and not comes_back.overlapping_ids(), figures
         assert waiting > 0, figures  # the breaker held deliveries back before they spent an attempt
         assert _breaker(back_channel) == BreakerState.CLOSED, figures
-        # The channel that stays down: cooled off, far fewer attempts than 4 per delivery, none over 4
-        assert _breaker(down_channel) != BreakerState.CLOSED, figures
-        assert down_attempts < 2 * EVENTS, figures
-        assert all(d.attempt_count <= 4 for d in down), figures
-        for delivery in down:
-            if delivery.status == DeliveryStatus.FAILED:
-                assert delivery.attempt_count == 4 and delivery.last_error == ErrorKind.CONNECTION, figures
-            else:
-                assert delivery.status == DeliveryStatus.PENDING, figures
+        _assert_cooled_off(down_channel, down, down_attempts, figures)
     finally:
         comes_back.stop()
         stays_down.stop()
