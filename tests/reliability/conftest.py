@@ -87,6 +87,26 @@ def emit_many(n: int, *, key: str = "contact.created", per_transaction: int = 10
     return ids
 
 
+def unrecorded_requests(receiver) -> int:
+    """Requests the receiver got beyond the attempt rows of their delivery: sends the log does not show.
+
+    An attempt row is written before its request goes out, so a worker killed (or frozen) between
+    the two leaves a row with no request: more rows than requests is allowed, fewer is not.
+    """
+    from django.db.models import Count
+
+    from deliveries.models import Attempt
+
+    rows = dict(
+        Attempt.objects.values_list("delivery__event_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("delivery__event_id", "n")
+    )
+    rows = {str(k): v for k, v in rows.items()}
+    return sum(max(0, n - rows.get(webhook_id, 0)) for webhook_id, n in receiver.ids().items())
+
+
 @pytest.fixture
 def bind_queue(monkeypatch):
     """Make this process queue its kicks where ``cluster`` listens (its name; optionally another Redis).
