@@ -51,6 +51,7 @@ class Reply:
     delay: float = 0.0  # seconds "working" before answering
     hold: threading.Event | None = None  # answer only once this is set (or after hold_max seconds)
     hold_max: float = 60.0
+    reason: str | None = None  # the status line's reason phrase (None: the standard one)
     # Hostile answers
     silent: bool = False  # read the request, never answer; wait until the client hangs up
     body_size: int = 0  # stream a body of this many bytes (instead of ``body``) through a small send buffer
@@ -150,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_POST
 
     def _answer(self, reply: Reply, request: Request) -> None:
-        self.send_response(reply.status)
+        self.send_response(reply.status, reply.reason)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(reply.body_size or len(reply.body)))
