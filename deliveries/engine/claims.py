@@ -77,11 +77,21 @@ class Claimer:
     def __init__(self):
         self.cursor = 0  # the last channel served; the next claim starts after it
 
-    def claim(self, *, slots: int, finished_unrecorded: Counter | None = None) -> list[Claimed]:
+    def claim(
+        self,
+        *,
+        slots: int,
+        finished_unrecorded: Counter | None = None,
+        local_busy: Counter | None = None,
+        local_limit: int | None = None,
+    ) -> list[Claimed]:
         """Claim up to ``slots`` deliveries (what this engine's free threads can start now).
 
         ``finished_unrecorded``: sends of this engine that have ended but are not written yet,
         by channel; they are still ``sending`` in the table but no longer in flight.
+        ``local_busy`` / ``local_limit``: this engine's own sends in flight by channel, and how
+        many of its threads one channel may hold at most (whatever the channel's cap), so a few
+        hanging channels can never take every thread of a small pool.
         """
         if slots <= 0:
             return []
@@ -92,7 +102,8 @@ class Claimer:
         started = time.monotonic()
         token = uuid.uuid4()
         with transaction.atomic():
-            allotted, probes = self._allot(candidates, slots, now, finished_unrecorded or Counter())
+            local = (local_busy or Counter(), local_limit or slots)
+            allotted, probes = self._allot(candidates, slots, now, finished_unrecorded or Counter(), local)
             if not allotted:
                 return []
             mark_claimed(allotted, token=token, now=now)
@@ -102,7 +113,9 @@ class Claimer:
             self.cursor = list(allotted)[-1]
         return claimed
 
-    def _allot(self, candidates: list[int], slots: int, now, finished: Counter) -> tuple[dict[int, int], list[int]]:
+    def _allot(
+        self, candidates: list[int], slots: int, now, finished: Counter, local: tuple[Counter, int]
+    ) -> tuple[dict[int, int], list[int]]:
         caps = lock_channels(candidates)
         in_flight = count_in_flight(list(caps))
         rooms, probes = {}, []
@@ -111,7 +124,7 @@ class Claimer:
             if channel_id not in caps:
                 continue  # locked by another worker's claim right now: its turn comes next time
             busy = max(0, in_flight.get(channel_id, 0) - finished.get(channel_id, 0))
-            room = max(0, channel_cap(caps[channel_id]) - busy)
+            room = max(0, min(channel_cap(caps[channel_id]) - busy, local[1] - local[0][channel_id]))
             allowed, probe = breaker.admits(breakers.get(channel_id), in_flight=in_flight.get(channel_id, 0), now=now)
             if allowed is not None:
                 room = min(room, allowed)

@@ -61,6 +61,9 @@ class Dispatcher:
         self._stop = threading.Event()
         self._ended: queue.SimpleQueue[Finished] = queue.SimpleQueue()
         self._running = 0
+        self._running_by_channel: Counter = Counter()
+        # One channel holds at most a quarter of this engine's threads, whatever its cap.
+        self.channel_thread_limit = max(1, self.threads // 4)
         self._unrecorded: list[Finished] = []
         self._unrecorded_by_channel: Counter = Counter()
         self._oldest_unrecorded = 0.0
@@ -133,7 +136,10 @@ class Dispatcher:
 
     def _claim(self, now: float) -> None:
         claimed = self._claimer.claim(
-            slots=self.threads - self._running, finished_unrecorded=self._unrecorded_by_channel
+            slots=self.threads - self._running,
+            finished_unrecorded=self._unrecorded_by_channel,
+            local_busy=self._running_by_channel,
+            local_limit=self.channel_thread_limit,
         )
         for item in claimed:
             self._start(item)
@@ -143,6 +149,7 @@ class Dispatcher:
 
     def _start(self, claimed: Claimed) -> None:
         self._running += 1
+        self._running_by_channel[claimed.channel_id] += 1
         future = self._pool.submit(send_claimed, claimed)
 
         def done(f, claimed=claimed):
@@ -158,6 +165,7 @@ class Dispatcher:
             except queue.Empty:
                 return
             self._running -= 1
+            self._running_by_channel[item.claimed.channel_id] -= 1
             if not self._unrecorded:
                 self._oldest_unrecorded = time.monotonic()
             self._unrecorded.append(item)

@@ -84,8 +84,8 @@ def test_a_backlog_for_a_hanging_channel_does_not_delay_a_healthy_one(catalogue,
     for _ in range(10):
         emit("refund.applied", source="shop", payload={})
 
-    # When an engine with 4 threads runs
-    engine = Dispatcher(threads=4)
+    # When an engine with 8 threads runs (a channel may hold a quarter of them: 2, its cap)
+    engine = Dispatcher(threads=8)
     runner = threading.Thread(target=_drain, args=(engine, 40))
     runner.start()
     try:
@@ -94,6 +94,38 @@ def test_a_backlog_for_a_hanging_channel_does_not_delay_a_healthy_one(catalogue,
         assert len(receiver.on("/hang")) == 2
         # and the attempts of the hanging sends are already in the log, unfinished
         assert Attempt.objects.filter(delivery__channel=slow, finished_at__isnull=True).count() == 2
+    finally:
+        release.set()
+        engine.stop()
+        runner.join(60)
+
+
+def test_two_hanging_channels_with_a_cap_of_half_the_pool_leave_threads_for_a_healthy_one(catalogue, receiver):
+    # Given two channels whose endpoints hang, each with a cap of 2 (half of a 4-thread pool),
+    # 20 deliveries waiting for each (older, so due first), and 10 for a healthy channel
+    release = threading.Event()
+    hanging = [
+        postback_channel(receiver.url(f"/hang{i}"), name=f"hang {i}", timeout=10, max_in_flight=2) for i in range(2)
+    ]
+    for i, channel in enumerate(hanging):
+        subscribe(channel, "contact.created")
+        receiver.reply(f"/hang{i}", Reply(hold=release, hold_max=10))
+    for _ in range(20):
+        emit("contact.created", source="shop", payload={})
+    healthy = postback_channel(receiver.url("/ok"), name="ok")
+    subscribe(healthy, "refund.applied")
+    for _ in range(10):
+        emit("refund.applied", source="shop", payload={})
+
+    # When an engine with 4 threads runs
+    engine = Dispatcher(threads=4)
+    runner = threading.Thread(target=_drain, args=(engine, 40))
+    runner.start()
+    try:
+        # Then the healthy deliveries all arrive while the hanging sends hold their threads
+        wait_until(lambda: len(receiver.on("/ok")) == 10, timeout=5, message="healthy deliveries")
+        # and each hanging channel holds one thread (a quarter of the pool), not its cap of 2
+        assert [len(receiver.on(f"/hang{i}")) for i in range(2)] == [1, 1]
     finally:
         release.set()
         engine.stop()
