@@ -7,6 +7,8 @@ A channel is disabled when, X hours being the setting and the window the last X 
 - its failing streak began before the window: an attempt before the window and after its last
   success exists (so it has been failing for at least X hours, not merely silent, then failing).
 
+Re-enabling counts as a success: a channel switched back on gets a whole window again.
+
 Per channel that is at most three bounded, indexed queries, and a channel that succeeded in the
 window costs one. The deactivation is a conditional UPDATE (``active=True`` to ``False``), so of
 two watch jobs running at once only one disables, announces and e-mails.
@@ -41,20 +43,29 @@ def disable_failing_channels(*, now: dt.datetime | None = None, limit: int = CHA
     # A channel younger than the window cannot have been failing for all of it.
     candidates = Channel.objects.filter(active=True, created_at__lt=window_start).order_by("pk")
     disabled = []
-    for channel_id in candidates.values_list("pk", flat=True)[:limit]:
-        reason = failing_streak_reason(channel_id=channel_id, window_start=window_start)
+    for channel_id, reenabled_at in candidates.values_list("pk", "reenabled_at")[:limit]:
+        reason = failing_streak_reason(channel_id=channel_id, window_start=window_start, reenabled_at=reenabled_at)
         if reason and _disable(channel_id=channel_id, reason=reason, now=now):
             disabled.append(channel_id)
     return disabled
 
 
-def failing_streak_reason(*, channel_id: int, window_start: dt.datetime) -> str | None:
-    """Why the channel is to be disabled, or None when it is not."""
+def failing_streak_reason(
+    *, channel_id: int, window_start: dt.datetime, reenabled_at: dt.datetime | None = None
+) -> str | None:
+    """Why the channel is to be disabled, or None when it is not.
+
+    Re-enabling a channel starts its count again, as a success would: it gets a whole window.
+    """
+    if reenabled_at is not None and reenabled_at >= window_start:
+        return None
     last_success = Delivery.objects.filter(channel_id=channel_id, status=DeliveryStatus.SUCCEEDED).aggregate(
         at=Max("completed_at")
     )["at"]
     if last_success is not None and last_success >= window_start:
         return None
+    if reenabled_at is not None and (last_success is None or reenabled_at > last_success):
+        last_success = reenabled_at
     attempts = Attempt.objects.filter(delivery__channel_id=channel_id).order_by("-delivery_id", "-number")
     needed = settings.WEBHOOKS_DISABLE_MIN_ATTEMPTS
     in_window = list(
@@ -72,7 +83,7 @@ def failing_streak_reason(*, channel_id: int, window_start: dt.datetime) -> str 
     status, error, detail = in_window[0]
     last = describe_attempt(status, error, detail)
     hours = settings.WEBHOOKS_DISABLE_AFTER_HOURS
-    since = f"since its last success at {last_success:%Y-%m-%d %H:%M} UTC" if last_success else "and it never succeeded"
+    since = f"none since {last_success:%Y-%m-%d %H:%M} UTC" if last_success else "and it never succeeded"
     return (
         f"Every attempt in the last {hours:g} h failed ({needed} or more), {since}; the last one: {last}. "
         "Disabled automatically."

@@ -14,8 +14,9 @@ from deliveries.ops.reenable import announce_recovered_elsewhere
 logger = logging.getLogger(__name__)
 
 CHECKS = {
-    "disabled": disable_failing_channels,
+    # Recovered first: a channel switched on by hand since the last run is not disabled again at once.
     "recovered": announce_recovered_elsewhere,
+    "disabled": disable_failing_channels,
     "exhausted": announce_exhausted,
     "alerts_cleared": clear_alerts,
     "alerts_raised": raise_alerts,

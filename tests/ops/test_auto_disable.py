@@ -141,9 +141,7 @@ def test_a_failing_email_backend_is_logged_and_breaks_nothing_else(
     fail_attempts(21)
     age_attempts(dead, first_minutes_ago=window + 10, rest_minutes_ago=window - 10)
 
-    with caplog.at_level(logging.ERROR, logger="deliveries.ops.mail"), django_capture_on_commit_callbacks(
-        execute=True
-    ):
+    with caplog.at_level(logging.ERROR, logger="deliveries.ops.mail"), django_capture_on_commit_callbacks(execute=True):
         done = run_checks()
 
     dead.refresh_from_db()
@@ -179,8 +177,9 @@ def test_reenabling_needs_the_change_permission_and_is_audited_and_announced_not
     deliver_now()
     assert sorted(r.json["eventType"] for r in receiver.on("/ops")) == [CHANNEL_DISABLED, CHANNEL_RECOVERED]
     assert all(r.json["eventType"] == "contact.created" for r in receiver.on("/dead"))
-    # and a second click does nothing
+    # and a second click does nothing, nor does the next run disable it again at once
     assert reenable_channel(actor=staff, channel=dead) is False
+    assert run_checks()["disabled"] == 0
     assert Event.objects.filter(type=CHANNEL_RECOVERED).count() == 1
 
 
@@ -191,8 +190,13 @@ def test_switched_on_through_the_form_it_is_announced_recovered_once_by_the_job(
     dead.refresh_from_db()
 
     update_channel(channel=dead, changes={"active": True}, user=staff)
-    assert run_checks()["recovered"] == 1
-    assert run_checks()["recovered"] == 0
+    done = run_checks()
+    assert done["recovered"] == 1
+    # and it is not disabled again before it has failed for another whole window
+    assert done["disabled"] == 0
+    assert run_checks() == {**done, "recovered": 0}
+    dead.refresh_from_db()
+    assert dead.active and dead.reenabled_at is not None
 
     deliver_now()
     assert sorted(r.json["eventType"] for r in receiver.on("/ops")) == [CHANNEL_DISABLED, CHANNEL_RECOVERED]
