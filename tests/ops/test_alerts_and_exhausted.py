@@ -187,3 +187,25 @@ def test_a_delivery_that_spent_its_retries_is_announced_once_never_to_its_channe
     assert run_checks()["exhausted"] == 0
     assert run_checks()["exhausted"] == 0
     assert Event.objects.filter(type=DELIVERY_EXHAUSTED).count() == 2
+
+
+def test_an_alert_also_clears_when_a_later_delivery_of_the_same_event_succeeded(shop, staff):
+    # Given an open alert for a failed delivery
+    late = overdue(minutes=20)
+    run_checks()
+    assert run_checks()["alerts_cleared"] == 0
+
+    # When the event is sent again to the channel as a new delivery (a resend) that succeeds
+    Delivery.objects.create(
+        event=late.event,
+        channel=shop,
+        event_type_id=late.event_type_id,
+        source=late.source,
+        status=DeliveryStatus.SUCCEEDED,
+    )
+
+    # Then the alert clears, though the first delivery stays failed
+    assert run_checks()["alerts_cleared"] == 1
+    assert not Alert.objects.get().is_open
+    late.refresh_from_db()
+    assert late.status == DeliveryStatus.FAILED
