@@ -102,6 +102,7 @@ def test_operational_events_reach_a_slack_channel_never_the_channel_they_are_abo
     assert settled()
     assert Event.objects.filter(type__in=KEYS).count() == 24
     assert slack_types(receiver, "/slack") == expected
+    assert Delivery.objects.filter(channel=slack, status=DeliveryStatus.SUCCEEDED).count() == 24
     assert len(receiver.on("/slack-down")) == 48
     # and the ERP never received an operational event (before or after it was disabled)
     assert {r.json["eventType"] for r in receiver.on("/erp")} == {"contact.created", "order.completed"}
