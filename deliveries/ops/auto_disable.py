@@ -83,11 +83,8 @@ def failing_streak_reason(
     status, error, detail = in_window[0]
     last = describe_attempt(status, error, detail)
     hours = settings.WEBHOOKS_DISABLE_AFTER_HOURS
-    since = f"none since {last_success:%Y-%m-%d %H:%M} UTC" if last_success else "and it never succeeded"
-    return (
-        f"Every attempt in the last {hours:g} h failed ({needed} or more), {since}; the last one: {last}. "
-        "Disabled automatically."
-    )
+    since = f"no success since {last_success:%Y-%m-%d %H:%M} UTC" if last_success else "it has never succeeded"
+    return f"Every attempt in the last {hours:g} h failed (at least {needed}); {since}. The last one: {last}."
 
 
 def describe_attempt(status: int | None, error: str, detail: str) -> str:
