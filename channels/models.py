@@ -42,6 +42,11 @@ class Channel(models.Model):
         help_text="Requests in flight to this endpoint at most, across all workers (empty: the default setting).",
     )
     active = models.BooleanField(default=True)
+    # Auto-disable (SPEC section 10): when and why the platform deactivated the channel, and when
+    # it was switched back on. Disabled and not yet re-enabled (nor deleted): the admin's banner.
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.TextField(blank=True, editable=False)
+    reenabled_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,6 +92,11 @@ class Channel(models.Model):
     @property
     def is_postback(self) -> bool:
         return self.kind == ChannelKind.POSTBACK
+
+    @property
+    def is_auto_disabled(self) -> bool:
+        """Deactivated by the auto-disable check, and nobody has switched it back on since."""
+        return not self.active and self.disabled_at is not None and self.reenabled_at is None
 
 
 class Subscription(models.Model):

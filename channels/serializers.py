@@ -38,7 +38,22 @@ class ChannelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Channel
-        fields = ["id", "name", "kind", "url", "email_to", "headers", "timeout", "active", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "url",
+            "email_to",
+            "headers",
+            "timeout",
+            "active",
+            # Auto-disable (SPEC section 10): when and why the platform switched the channel off.
+            "disabled_at",
+            "disabled_reason",
+            "reenabled_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     def to_representation(self, instance):

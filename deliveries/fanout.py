@@ -58,8 +58,12 @@ def emit_event(
     triggered_by=None,
     event_id: uuid.UUID | str | None = None,
     occurred_at: dt.datetime | str | None = None,
+    except_channel_ids: tuple[int, ...] = (),
 ) -> tuple[Event, bool]:
-    """``emit``, also saying whether the event was created (False for a repeated id with the same content)."""
+    """``emit``, also saying whether the event was created (False for a repeated id with the same content).
+
+    ``except_channel_ids``: channels this event is never delivered to (an operational event about them).
+    """
     given = validate_event_input(
         key,
         source=source,
@@ -79,7 +83,7 @@ def emit_event(
         # A savepoint, so that losing a race for the same id leaves the caller's transaction usable.
         with transaction.atomic():
             event.save(force_insert=True)
-            deliveries = _create_deliveries(event)
+            deliveries = _create_deliveries(event, except_channel_ids=except_channel_ids)
             if event.order_ref:
                 touch_order(event.order_ref, at=event.created_at)
     except IntegrityError:
@@ -95,15 +99,19 @@ def emit_event(
     return event, True
 
 
-def _create_deliveries(event: Event) -> list[Delivery]:
+def _create_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]:
     if not event.type.enabled:
         return []
-    subscriptions = Subscription.objects.filter(
-        event_type=event.type,
-        active=True,
-        channel__active=True,
-        **{Subscription.source_field(event.source): True},
-    ).values_list("pk", "channel_id")
+    subscriptions = (
+        Subscription.objects.filter(
+            event_type=event.type,
+            active=True,
+            channel__active=True,
+            **{Subscription.source_field(event.source): True},
+        )
+        .exclude(channel_id__in=except_channel_ids)
+        .values_list("pk", "channel_id")
+    )
     now = timezone.now()
     deliveries = [
         Delivery(

@@ -62,6 +62,9 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the watch job (``deliveries.ops``) has looked at this failure, and announced it
+    # (``postbacks.delivery.exhausted``) if its automatic retries were spent: never twice.
+    failure_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -98,6 +101,22 @@ class Delivery(models.Model):
             models.Index(fields=["channel", "-id"], name="delivery_channel_idx"),
             models.Index(fields=["event_type", "-id"], name="delivery_event_type_idx"),
             models.Index(fields=["created_at"], name="delivery_created_idx"),
+            # The watch job (deliveries.ops): failures not looked at yet ...
+            models.Index(
+                fields=["completed_at"],
+                name="delivery_unreviewed_idx",
+                condition=Q(status="failed", failure_reviewed_at__isnull=True),
+            ),
+            # ... each channel's latest success (auto-disable) ...
+            models.Index(
+                fields=["channel", "completed_at"], name="delivery_channel_success_idx", condition=Q(status="succeeded")
+            ),
+            # ... and what has not succeeded yet, by age (undelivered alerts).
+            models.Index(
+                fields=["created_at"],
+                name="delivery_unsucceeded_idx",
+                condition=Q(status__in=["pending", "sending", "failed"]),
+            ),
         ]
 
     def __str__(self):
@@ -212,3 +231,34 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class Alert(models.Model):
+    """Critical deliveries to one channel not succeeded in time (SPEC section 10): open until they all have.
+
+    At most one open alert per channel (a constraint), and no new one within an hour of the last.
+    """
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="alerts")
+    raised_at = models.DateTimeField()
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    deliveries = models.ManyToManyField(Delivery, related_name="alerts")
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel"], condition=Q(cleared_at__isnull=True), name="alert_one_open_per_channel"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["channel", "-raised_at"], name="alert_channel_raised_idx"),
+            models.Index(fields=["-raised_at"], name="alert_open_idx", condition=Q(cleared_at__isnull=True)),
+        ]
+
+    def __str__(self):
+        return f"Alert {self.pk} on channel {self.channel_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None

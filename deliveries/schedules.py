@@ -4,6 +4,7 @@ from __future__ import annotations
 
 SWEEPER = "postbacks-sweeper"
 PURGE = "postbacks-purge"
+WATCH = "postbacks-watch"
 
 
 def register_schedules(**_kwargs) -> None:
@@ -19,6 +20,17 @@ def register_schedules(**_kwargs) -> None:
             "minutes": 1,
             "repeats": -1,
             # A missed minute is not made up for: the next run sweeps everything anyway.
+            "next_run": timezone.now(),
+        },
+    )
+    Schedule.objects.update_or_create(
+        name=WATCH,
+        defaults={
+            "func": "deliveries.tasks.watch",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+            "repeats": -1,
+            # Each run looks at everything due; a missed minute is not made up for.
             "next_run": timezone.now(),
         },
     )

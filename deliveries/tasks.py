@@ -11,6 +11,7 @@ from deliveries.engine import heartbeat, runtime
 from deliveries.engine.dispatcher import Dispatcher
 from deliveries.engine.leases import requeue_expired_leases
 from deliveries.models import WorkerHeartbeat
+from deliveries.ops.watch import run_checks
 from deliveries.services import purge_old_records
 
 # A process without an engine of its own (django-q2's sync mode) drains what is due for at most this long.
@@ -43,3 +44,8 @@ def sweep() -> dict:
 def purge() -> dict:
     """Retention: events and attempts older than ``WEBHOOKS_RETENTION_DAYS``, in batches."""
     return purge_old_records()
+
+
+def watch() -> dict:
+    """Nothing fails silently (a schedule, once a minute): auto-disable, undelivered alerts, exhausted deliveries."""
+    return run_checks()

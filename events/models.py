@@ -31,6 +31,10 @@ class EventType(models.Model):
     enabled = models.BooleanField(default=False)
     manual_retry = models.BooleanField(default=False, help_text="Failed postbacks of this type may be retried by hand.")
     postback_only = models.BooleanField(default=False, help_text="May only be attached to postback channels.")
+    critical = models.BooleanField(
+        default=False,
+        help_text="A delivery of this type not succeeded within WEBHOOKS_ALERT_AFTER_MIN minutes raises an alert.",
+    )
     example_payload = models.JSONField(default=dict, blank=True)
     payload_schema = models.JSONField(null=True, blank=True, help_text="Optional JSON Schema the payload must satisfy.")
     position = models.PositiveIntegerField(default=0, help_text="Order within the catalogue.")

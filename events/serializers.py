@@ -20,6 +20,7 @@ class EventTypeSerializer(serializers.ModelSerializer):
             "description",
             "availability",
             "enabled",
+            "critical",
             "manual_retry",
             "postback_only",
             "example_payload",

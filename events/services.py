@@ -13,7 +13,7 @@ from common.permissions import Action
 from deliveries.fanout import emit
 from events.models import Availability, EventType
 
-__all__ = ["emit", "set_event_type_enabled"]
+__all__ = ["emit", "set_event_type_critical", "set_event_type_enabled"]
 
 TOGGLE_PERMISSION = "events.change_eventtype"
 ENABLE_ON_DEMAND_PERMISSION = "events.enable_on_demand"
@@ -33,4 +33,14 @@ def set_event_type_enabled(*, event_type: EventType, enabled: bool, user=None) -
         event_type.enabled = enabled
         event_type.save(update_fields=["enabled"])
         record(user=user, obj=event_type, message=f"Switched {'on' if enabled else 'off'}.")
+    return event_type
+
+
+def set_event_type_critical(*, event_type: EventType, critical: bool, user=None) -> EventType:
+    """Mark a type critical or not: an undelivered critical delivery raises an alert (SPEC section 10)."""
+    TOGGLE.require(user)
+    if event_type.critical != critical:
+        event_type.critical = critical
+        event_type.save(update_fields=["critical"])
+        record(user=user, obj=event_type, message=f"Marked {'critical' if critical else 'not critical'}.")
     return event_type

@@ -238,6 +238,12 @@ WEBHOOKS_ENGINE_POLL_S = env.float("WEBHOOKS_ENGINE_POLL_S", default=1.0)
 WEBHOOKS_ENGINE_STALL_S = env.float("WEBHOOKS_ENGINE_STALL_S", default=120.0)
 # Retry-After is honoured up to this many seconds.
 WEBHOOKS_RETRY_AFTER_CAP_S = env.float("WEBHOOKS_RETRY_AFTER_CAP_S", default=3600.0)
+# Auto-disable (SPEC section 10): a channel whose attempts have all failed for this many hours
+# (fractions allowed), at least WEBHOOKS_DISABLE_MIN_ATTEMPTS of them, is deactivated.
+WEBHOOKS_DISABLE_AFTER_HOURS = env.float("WEBHOOKS_DISABLE_AFTER_HOURS", default=120.0)
+WEBHOOKS_DISABLE_MIN_ATTEMPTS = env.int("WEBHOOKS_DISABLE_MIN_ATTEMPTS", default=20)
+# Undelivered alert: a critical delivery not succeeded this many minutes after its event.
+WEBHOOKS_ALERT_AFTER_MIN = env.float("WEBHOOKS_ALERT_AFTER_MIN", default=15.0)
 
 if WEBHOOKS_MAX_RETRIES < 0:
     raise ImproperlyConfigured("WEBHOOKS_MAX_RETRIES must be 0 or more")
@@ -255,6 +261,10 @@ if WEBHOOKS_START_GRACE_S <= 0 or WEBHOOKS_LEASE_MARGIN_S <= 0 or WEBHOOKS_MAX_L
     )
 if WEBHOOKS_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("WEBHOOKS_RETENTION_DAYS must be at least 1")
+if WEBHOOKS_DISABLE_AFTER_HOURS <= 0 or WEBHOOKS_DISABLE_MIN_ATTEMPTS < 1 or WEBHOOKS_ALERT_AFTER_MIN <= 0:
+    raise ImproperlyConfigured(
+        "WEBHOOKS_DISABLE_AFTER_HOURS and WEBHOOKS_ALERT_AFTER_MIN must be positive, WEBHOOKS_DISABLE_MIN_ATTEMPTS at least 1"
+    )
 
 # --- django-q2 --------------------------------------------------------------
 # Every worker process runs a delivery engine in background threads (docs/ENGINE.md);

@@ -72,6 +72,7 @@ def entry(
     availability=STANDARD,
     manual_retry=False,
     postback_only=False,
+    critical=False,
     schema=None,
 ):
     return {
@@ -82,6 +83,7 @@ def entry(
         "availability": availability,
         "manual_retry": manual_retry,
         "postback_only": postback_only,
+        "critical": critical,
         "example_payload": payload,
         "payload_schema": schema,
     }

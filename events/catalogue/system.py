@@ -12,6 +12,7 @@ SYSTEM = [
         "the thank-you page, or 30 minutes after the first purchase on a funnel page.",
         {"order": ORDER},
         manual_retry=True,
+        critical=True,
         schema=ORDER_SCHEMA,
     ),
     entry(
@@ -45,6 +46,7 @@ SYSTEM = [
         "A purchase transaction succeeded. In funnels an order can have several transactions (upsells), so this may fire several times per purchase.",
         {"transaction": TRANSACTION},
         manual_retry=True,
+        critical=True,
         schema=TRANSACTION_SCHEMA,
     ),
     entry(
@@ -54,6 +56,7 @@ SYSTEM = [
         "A purchase transaction was rejected. In funnels an order can have several transactions (upsells), so this may fire several times per purchase.",
         {"transaction": {**TRANSACTION, "declineReason": "insufficient_funds"}},
         manual_retry=True,
+        critical=True,
         schema=TRANSACTION_SCHEMA,
     ),
     entry(
@@ -71,6 +74,7 @@ SYSTEM = [
             }
         },
         manual_retry=True,
+        critical=True,
     ),
     entry(
         "subscription.canceled",

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from deliveries.models import Attempt, Delivery, DemoReceipt
-from deliveries.schedules import PURGE, SWEEPER, register_schedules
+from deliveries.schedules import PURGE, SWEEPER, WATCH, register_schedules
 from deliveries.services import send_test_event
 from events.models import Event
 from events.services import emit
@@ -67,7 +67,7 @@ def test_schedules_are_registered_once_however_often_registration_runs():
     register_schedules()
     call_command("register_schedules")
 
-    assert sorted(Schedule.objects.values_list("name", flat=True)) == sorted([PURGE, SWEEPER])
+    assert sorted(Schedule.objects.values_list("name", flat=True)) == sorted([PURGE, SWEEPER, WATCH])
     sweeper = Schedule.objects.get(name=SWEEPER)
     assert sweeper.func == "deliveries.tasks.sweep" and sweeper.repeats == -1
 

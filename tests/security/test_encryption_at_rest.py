@@ -265,7 +265,8 @@ def test_the_data_migration_encrypts_existing_rows_and_back():
 
         raw = _raw_columns(channel_id)
         assert "whsec_" not in raw["secret"] and "old-value" not in raw["headers"]
-        channel = Channel.objects.get(pk=channel_id)
+        # Only the columns that exist at 0003 (later migrations add others).
+        channel = Channel.objects.only("secret", "previous_secret", "headers").get(pk=channel_id)
         assert channel.secret == "whsec_b2xkLXNlY3JldA==" and channel.previous_secret == "whsec_cHJldmlvdXM="
         assert channel.headers == {"X-Api-Key": "old-value"}
 

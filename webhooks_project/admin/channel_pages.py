@@ -42,6 +42,7 @@ from common.admin import ServiceAuditedAdminMixin, safe_next_url
 from common.audit import audit_page_url, history_of
 from deliveries.selectors import channel_health, last_failure_of, recent_tests_of
 from deliveries.services import SEND_TEST, send_test_event
+from webhooks_project.admin.channel_reenable import ReenableChannelMixin
 
 KIND_FIELDS = {
     ChannelKind.POSTBACK: ["name", "kind", "url", "headers", "timeout", "active"],
@@ -61,7 +62,7 @@ class ChannelChangeList(ChangeList):
 
 
 @admin.register(Channel)
-class ChannelAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
+class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "target", "active", "success_rate_24h", "last_failure_24h"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "url"]

@@ -38,7 +38,7 @@ from channels.services import (
 from common.admin import ServiceAuditedAdminMixin, add_form_errors
 from common.audit import audit_page_url
 from events.models import EventType, Source
-from events.services import ENABLE_ON_DEMAND, TOGGLE, set_event_type_enabled
+from events.services import ENABLE_ON_DEMAND, TOGGLE, set_event_type_critical, set_event_type_enabled
 from webhooks_project.admin.subscription_forms import AttachChannelForm, EditSubscriptionForm
 
 
@@ -61,7 +61,17 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
 
     list_display = ["key", "name", "category", "availability", "enabled"]
     search_fields = ["key", "name"]  # for autocomplete_fields elsewhere
-    fields = ["key", "name", "category", "description", "availability", "enabled", "manual_retry", "postback_only"]
+    fields = [
+        "key",
+        "name",
+        "category",
+        "description",
+        "availability",
+        "enabled",
+        "critical",
+        "manual_retry",
+        "postback_only",
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -73,6 +83,7 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("<str:key>/toggle/", wrap(self.toggle_view), name="events_eventtype_toggle"),
+            path("<str:key>/critical/", wrap(self.critical_view), name="events_eventtype_critical"),
             path("<str:key>/attach/", wrap(self.attach_view), name="events_eventtype_attach"),
             path(
                 "<str:key>/subscriptions/<int:subscription_id>/edit/",
@@ -135,6 +146,22 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
             return JsonResponse({"key": event_type.key, "enabled": event_type.enabled})
         self.message_user(request, f"{event_type.name} switched {state}.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:events_eventtype_changelist") + f"#type-{event_type.key}")
+
+    def critical_view(self, request, key):
+        """Mark a type critical (its undelivered deliveries raise alerts) or not."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        event_type = get_object_or_404(EventType, key=key)
+        if not TOGGLE.allows(request.user):
+            raise PermissionDenied
+        critical = request.POST.get("critical")
+        if critical not in ("on", "off"):
+            self.message_user(request, "Say critical=on or critical=off.", messages.ERROR)
+        else:
+            set_event_type_critical(event_type=event_type, critical=critical == "on", user=request.user)
+            state = "critical" if event_type.critical else "not critical"
+            self.message_user(request, f"{event_type.name} is {state}.", messages.SUCCESS)
+        return HttpResponseRedirect(self._type_page(event_type))
 
     # --- one type: its channels --------------------------------------------
 

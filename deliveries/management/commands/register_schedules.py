@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from deliveries.schedules import PURGE, SWEEPER, register_schedules
+from deliveries.schedules import PURGE, SWEEPER, WATCH, register_schedules
 
 
 class Command(BaseCommand):
@@ -10,4 +10,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         register_schedules()
-        self.stdout.write(f"Registered schedules {SWEEPER!r} and {PURGE!r}.")
+        self.stdout.write(f"Registered schedules {SWEEPER!r}, {WATCH!r} and {PURGE!r}.")
