@@ -16,7 +16,7 @@ from django.db.models import Case, CharField, Count, F, Max, Min, Q, Sum, Value,
 from django.utils import timezone
 
 from channels.models import Channel
-from deliveries.models import Attempt, BreakerState, ChannelBreaker, Delivery, DeliveryStatus, WorkerHeartbeat
+from deliveries.models import Attempt, BreakerState, Delivery, DeliveryStatus, WorkerHeartbeat
 
 # Upper bounds (seconds) of the attempt-duration histogram; the production timeout is 30 s.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0)
@@ -81,20 +81,32 @@ class ChannelStates:
 
 
 def channel_states(*, examples: int = 5) -> ChannelStates:
-    """Channels by state: active, cooling off (breaker open or probing), inactive. Three small queries."""
-    counts = Channel.objects.aggregate(total=Count("id"), inactive=Count("id", filter=Q(active=False)))
-    cooling_rows = ChannelBreaker.objects.filter(channel__active=True).exclude(state=BreakerState.CLOSED)
-    cooling = cooling_rows.count()
-    return ChannelStates(
-        active=counts["total"] - counts["inactive"] - cooling,
-        cooling=cooling,
-        inactive=counts["inactive"],
-        cooling_channels=list(
-            cooling_rows.order_by("-opened_at").values_list("channel_id", "channel__name", "state")[:examples]
-        ),
-        inactive_channels=list(
+    """Channels by state: active, cooling off (breaker open or probing), inactive.
+
+    One aggregate over the channels (left-joined to their breaker rows); the few examples
+    of cooling and inactive channels cost one query each, only when there are some.
+    """
+    cooling_q = Q(active=True, breaker__state__in=[BreakerState.OPEN, BreakerState.HALF_OPEN])
+    counts = Channel.objects.aggregate(
+        total=Count("id"), inactive=Count("id", filter=Q(active=False)), cooling=Count("id", filter=cooling_q)
+    )
+    cooling_channels = inactive_channels = []
+    if examples and counts["cooling"]:
+        cooling_channels = list(
+            Channel.objects.filter(cooling_q)
+            .order_by("-breaker__opened_at")
+            .values_list("id", "name", "breaker__state")[:examples]
+        )
+    if examples and counts["inactive"]:
+        inactive_channels = list(
             Channel.objects.filter(active=False).order_by("-updated_at").values_list("id", "name")[:examples]
-        ),
+        )
+    return ChannelStates(
+        active=counts["total"] - counts["inactive"] - counts["cooling"],
+        cooling=counts["cooling"],
+        inactive=counts["inactive"],
+        cooling_channels=cooling_channels,
+        inactive_channels=inactive_channels,
     )
 
 
