@@ -11,6 +11,7 @@ busiest channels labelled and the rest summed as channel "other".
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 
 from django.apps import apps
@@ -71,10 +72,22 @@ class DatabaseCollector:
         yield from self._optional_models()
 
     def _deliveries(self, now):
-        by_status = GaugeMetricFamily("postbacks_deliveries", "Deliveries in the table by status.", labels=["status"])
-        for status, n in operations.deliveries_by_status().items():
-            by_status.add_metric([status], n)
-        yield by_status
+        in_progress = GaugeMetricFamily(
+            "postbacks_deliveries_in_progress", "Deliveries pending or sending, all of them.", labels=["status"]
+        )
+        for status, n in operations.deliveries_in_progress().items():
+            in_progress.add_metric([status], n)
+        yield in_progress
+        window = settings.METRICS_DELIVERY_WINDOW_S
+        recent = GaugeMetricFamily(
+            "postbacks_deliveries_recent",
+            f"Deliveries created in the last {window:g} s, by status now.",
+            labels=["status"],
+        )
+        since = now - dt.timedelta(seconds=window)
+        for status, n in operations.deliveries_by_status_since(since=since).items():
+            recent.add_metric([status], n)
+        yield recent
         backlog = operations.due_backlog(now=now)
         yield GaugeMetricFamily("postbacks_due_backlog", "Pending deliveries whose time has come.", value=backlog.due)
         yield GaugeMetricFamily(

@@ -249,6 +249,8 @@ WEBHOOKS_READY_MAX_DUE_AGE_S = env.float("WEBHOOKS_READY_MAX_DUE_AGE_S", default
 # the last METRICS_ATTEMPT_WINDOW_S seconds; channels beyond the busiest METRICS_MAX_CHANNELS are "other".
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_ATTEMPT_WINDOW_S = env.float("METRICS_ATTEMPT_WINDOW_S", default=300.0)
+# postbacks_deliveries_recent{status} counts the deliveries created this recently (an index range).
+METRICS_DELIVERY_WINDOW_S = env.float("METRICS_DELIVERY_WINDOW_S", default=86400.0)
 METRICS_MAX_CHANNELS = env.int("METRICS_MAX_CHANNELS", default=20)
 
 if WEBHOOKS_MAX_RETRIES < 0:

@@ -1,5 +1,6 @@
 """The admin index shows operations at a glance: workers, sweeper, backlog, channels cooling or inactive."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -30,9 +31,10 @@ def test_staff_see_workers_backlog_and_channels_cooling_or_inactive(make_staff, 
 
     html = glance(make_staff("deliveries.view_delivery"))
 
-    assert 'class="glance-ok">1 · last seen 3 s ago, 4 in flight' in html
-    assert "ran 20 s ago" in html
-    assert "2 due, the oldest waiting 75 s" in html
+    # (ages are rounded to the second and grow while the test runs: a second of slack)
+    assert re.search(r'class="glance-ok">1 · last seen [34] s ago, 4 in flight', html)
+    assert re.search(r"ran 2[01] s ago", html)
+    assert re.search(r"2 due, the oldest waiting 7[56] s", html)
     assert "1 active · 1 cooling off · 1 inactive" in html
     assert "Flaky ERP</a>" in html and "Old CRM</a>" in html
 
@@ -42,7 +44,7 @@ def test_a_stopped_worker_is_shown_in_red(make_staff, beat, settings):
 
     html = glance(make_staff("deliveries.view_delivery"))
 
-    assert 'class="glance-bad">0 · none seen for 150 s' in html
+    assert re.search(r'class="glance-bad">0 · none seen for 15[01] s', html)
     assert "never ran" in html
 
 

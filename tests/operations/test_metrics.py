@@ -88,10 +88,11 @@ def test_deliveries_backlog_channels_and_workers_are_counted(client, channel, ma
 
     samples = scrape(client)
 
-    assert value(samples, "postbacks_deliveries", status="succeeded") == 2
-    assert value(samples, "postbacks_deliveries", status="failed") == 1
-    assert value(samples, "postbacks_deliveries", status="pending") == 3
-    assert value(samples, "postbacks_deliveries", status="sending") == 0
+    assert value(samples, "postbacks_deliveries_in_progress", status="pending") == 3
+    assert value(samples, "postbacks_deliveries_in_progress", status="sending") == 0
+    assert value(samples, "postbacks_deliveries_recent", status="succeeded") == 2
+    assert value(samples, "postbacks_deliveries_recent", status="failed") == 1
+    assert value(samples, "postbacks_deliveries_recent", status="pending") == 3
     assert value(samples, "postbacks_due_backlog") == 2
     assert 100 <= value(samples, "postbacks_oldest_due_age_seconds") < 130
     assert value(samples, "postbacks_channels", state="active") == 2
@@ -172,3 +173,18 @@ def test_a_scrape_runs_a_fixed_number_of_queries_whatever_the_rows(
 
     with django_assert_max_num_queries(8):
         scrape(client)
+
+
+def test_recent_deliveries_leave_out_those_created_before_the_window(client, channel, make_delivery, settings):
+    # given a failed delivery created two days ago and a pending one from then too
+    old = make_delivery(channel=channel, status=DeliveryStatus.FAILED)
+    stuck = make_delivery(channel=channel, status=DeliveryStatus.PENDING)
+    two_days_ago = timezone.now() - timedelta(days=2)
+    type(old).objects.filter(pk__in=[old.pk, stuck.pk]).update(created_at=two_days_ago)
+
+    samples = scrape(client)
+
+    # then the recent counts (24 h) leave both out, while in progress still counts the pending one
+    assert value(samples, "postbacks_deliveries_recent", status="failed") == 0
+    assert value(samples, "postbacks_deliveries_recent", status="pending") == 0
+    assert value(samples, "postbacks_deliveries_in_progress", status="pending") == 1
