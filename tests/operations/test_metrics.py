@@ -188,3 +188,23 @@ def test_recent_deliveries_leave_out_those_created_before_the_window(client, cha
     assert value(samples, "postbacks_deliveries_recent", status="failed") == 0
     assert value(samples, "postbacks_deliveries_recent", status="pending") == 0
     assert value(samples, "postbacks_deliveries_in_progress", status="pending") == 1
+
+
+def test_the_alerting_rules_in_the_operations_guide_name_only_metrics_that_exist(client, channel, make_delivery, beat):
+    # given a scrape with every family present (an attempt, both heartbeats)
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    make_delivery(channel=channel, attempts=[(10, "")])
+    beat()
+    beat(WorkerHeartbeat.Kind.SWEEPER)
+    exported = {name for name, _labels in scrape(client)}
+    optional = {"postbacks_recover_jobs", "postbacks_alerts_open"}  # once those models exist
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "OPERATIONS.md").read_text()
+    rules = yaml.safe_load(re.search(r"```yaml\n(groups:.*?)```", guide, re.S).group(1))
+    named = {name for rule in rules["groups"][0]["rules"] for name in re.findall(r"postbacks_[a-z_]+", rule["expr"])}
+
+    assert named and named <= exported | optional, named - exported - optional
