@@ -150,18 +150,44 @@ def test_channels_beyond_the_busiest_few_are_summed_as_other(client, make_channe
     assert counts == {str(channels[0].pk): 4, str(channels[1].pk): 3, "other": 3}
 
 
-def test_recover_jobs_and_alerts_appear_only_once_their_models_exist(client):
-    from django.apps import apps
+def test_recover_jobs_and_alerts_are_absent_while_their_models_do_not_exist(client, monkeypatch):
+    # given neither deliveries.RecoverJob nor deliveries.Alert installed (built in parallel, issue 11)
+    def lookup(app_label, name):
+        raise LookupError(name)
+
+    monkeypatch.setattr("webhooks_project.metrics.apps.get_model", lookup)
+
+    names = {name for name, _labels in scrape(client)}
+
+    assert "postbacks_recover_jobs" not in names and "postbacks_alerts_open" not in names
+    assert "postbacks_due_backlog" in names  # the rest is still there
+
+
+def test_recover_jobs_by_status_and_open_alerts_once_the_models_exist(client, channel, make_delivery, monkeypatch):
+    # given stand-ins with the fields the collector reads: a status (deliveries play recover jobs)
+    # and a cleared_at (channels' breakers play alerts, opened_at for cleared_at)
+    from deliveries.models import Delivery
+
+    make_delivery(channel=channel, status=DeliveryStatus.SUCCEEDED)
+    make_delivery(channel=channel, status=DeliveryStatus.SUCCEEDED)
+    make_delivery(channel=channel, status=DeliveryStatus.PENDING)
+
+    class Alerts:
+        class objects:  # named as a manager is
+            @staticmethod
+            def filter(condition):
+                assert condition.children == [("cleared_at__isnull", True)]
+                return ChannelBreaker.objects.filter(opened_at__isnull=True)
+
+    ChannelBreaker.objects.create(channel=channel)
+    models = {"RecoverJob": Delivery, "Alert": Alerts}
+    monkeypatch.setattr("webhooks_project.metrics.apps.get_model", lambda app_label, name: models[name])
 
     samples = scrape(client)
 
-    for model, metric in (("RecoverJob", "postbacks_recover_jobs"), ("Alert", "postbacks_alerts_open")):
-        try:
-            apps.get_model("deliveries", model)
-        except LookupError:
-            assert not [key for key in samples if key[0] == metric]
-        else:
-            assert [key for key in samples if key[0] == metric] or metric == "postbacks_recover_jobs"
+    assert value(samples, "postbacks_recover_jobs", status="succeeded") == 2
+    assert value(samples, "postbacks_recover_jobs", status="pending") == 1
+    assert value(samples, "postbacks_alerts_open") == 1
 
 
 def test_a_scrape_runs_a_fixed_number_of_queries_whatever_the_rows(
