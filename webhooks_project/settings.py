@@ -245,6 +245,20 @@ WEBHOOKS_DISABLE_MIN_ATTEMPTS = env.int("WEBHOOKS_DISABLE_MIN_ATTEMPTS", default
 # Undelivered alert: a critical delivery not succeeded this many minutes after its event.
 WEBHOOKS_ALERT_AFTER_MIN = env.float("WEBHOOKS_ALERT_AFTER_MIN", default=15.0)
 
+# --- Operations (docs/OPERATIONS.md) --------------------------------------------
+# /readyz fails when no engine heartbeat (every 5 s) or no sweeper run (once a minute) is this recent.
+WEBHOOKS_WORKER_MAX_AGE_S = env.float("WEBHOOKS_WORKER_MAX_AGE_S", default=120.0)
+WEBHOOKS_SWEEPER_MAX_AGE_S = env.float("WEBHOOKS_SWEEPER_MAX_AGE_S", default=120.0)
+# /readyz also fails when the oldest due delivery has waited longer than this (0: reported only).
+WEBHOOKS_READY_MAX_DUE_AGE_S = env.float("WEBHOOKS_READY_MAX_DUE_AGE_S", default=0.0)
+# /metrics: a bearer token for Prometheus (empty: staff sessions only); the attempt histogram covers
+# the last METRICS_ATTEMPT_WINDOW_S seconds; channels beyond the busiest METRICS_MAX_CHANNELS are "other".
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ATTEMPT_WINDOW_S = env.float("METRICS_ATTEMPT_WINDOW_S", default=300.0)
+# postbacks_deliveries_recent{status} counts the deliveries created this recently (an index range).
+METRICS_DELIVERY_WINDOW_S = env.float("METRICS_DELIVERY_WINDOW_S", default=86400.0)
+METRICS_MAX_CHANNELS = env.int("METRICS_MAX_CHANNELS", default=20)
+
 if WEBHOOKS_MAX_RETRIES < 0:
     raise ImproperlyConfigured("WEBHOOKS_MAX_RETRIES must be 0 or more")
 if not 1 <= WEBHOOKS_TIMEOUT_S <= 30:
