@@ -62,7 +62,7 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    # Set when the watch job (``deliveries.ops``) has looked at this failure, and announced it
+    # Set when the watch job (``deliveries.alerting``) has looked at this failure, and announced it
     # (``postbacks.delivery.exhausted``) if its automatic retries were spent: never twice.
     failure_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -101,7 +101,7 @@ class Delivery(models.Model):
             models.Index(fields=["channel", "-id"], name="delivery_channel_idx"),
             models.Index(fields=["event_type", "-id"], name="delivery_event_type_idx"),
             models.Index(fields=["created_at"], name="delivery_created_idx"),
-            # The watch job (deliveries.ops): failures not looked at yet ...
+            # The watch job (deliveries.alerting): failures not looked at yet ...
             models.Index(
                 fields=["completed_at"],
                 name="delivery_unreviewed_idx",

@@ -7,11 +7,11 @@ job once (``max_attempts=1``).
 
 from __future__ import annotations
 
+from deliveries.alerting.watch import run_checks
 from deliveries.engine import heartbeat, runtime
 from deliveries.engine.dispatcher import Dispatcher
 from deliveries.engine.leases import requeue_expired_leases
 from deliveries.models import WorkerHeartbeat
-from deliveries.ops.watch import run_checks
 from deliveries.services import purge_old_records
 
 # A process without an engine of its own (django-q2's sync mode) drains what is due for at most this long.

@@ -9,8 +9,8 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
-from deliveries.ops import selectors
-from deliveries.ops.selectors import BANNER_CHANNELS
+from deliveries.alerting import selectors
+from deliveries.alerting.selectors import BANNER_CHANNELS
 
 register = template.Library()
 

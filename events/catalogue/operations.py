@@ -1,6 +1,6 @@
 """The platform's own events (SPEC section 10), category "System": about channels and deliveries.
 
-Emitted by ``deliveries.ops``; staff attach channels to them in System notifications like any
+Emitted by ``deliveries.alerting``; staff attach channels to them in System notifications like any
 other type (typically a Slack channel for the ops team). An event about a channel is never
 delivered through that channel, and the delivery of one of these never causes another.
 """

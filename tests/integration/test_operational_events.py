@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from channels.models import Channel, ChannelKind
+from deliveries.alerting.reenable import reenable_channel
 from deliveries.models import Delivery, DeliveryStatus
-from deliveries.ops.reenable import reenable_channel
 from deliveries.schedules import WATCH
 from events.catalogue.operations import (
     ALERT_UNDELIVERED,
@@ -22,7 +22,7 @@ from events.catalogue.operations import (
 )
 from events.models import Event
 from events.services import emit
-from tests.ops.conftest import age_attempts, move_back
+from tests.alerting.conftest import age_attempts, move_back
 from tests.support.factories import postback_channel, subscribe, user_with
 from tests.support.receiver import Reply, wait_until
 

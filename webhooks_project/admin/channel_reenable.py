@@ -13,7 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from channels.models import Channel
-from deliveries.ops.reenable import REENABLE, reenable_channel
+from deliveries.alerting.reenable import REENABLE, reenable_channel
 from deliveries.templatetags.operations_status import recover_since_url
 
 

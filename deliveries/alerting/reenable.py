@@ -10,7 +10,7 @@ from django.utils import timezone
 from channels.models import Channel
 from common.audit import record
 from common.permissions import Action
-from deliveries.ops.announce import announce, channel_summary
+from deliveries.alerting.announce import announce, channel_summary
 from events.catalogue.operations import CHANNEL_RECOVERED
 
 REENABLE = Action(

@@ -11,14 +11,14 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 
 from channels.services import update_channel
+from deliveries.alerting.reenable import reenable_channel
+from deliveries.alerting.watch import run_checks
 from deliveries.models import Delivery, DeliveryStatus
-from deliveries.ops.reenable import reenable_channel
-from deliveries.ops.watch import run_checks
 from events.catalogue.operations import CHANNEL_DISABLED, CHANNEL_RECOVERED
 from events.models import Event
 from events.services import emit
+from tests.alerting.conftest import age_attempts, move_back
 from tests.engine.helpers import deliver_now
-from tests.ops.conftest import age_attempts, move_back
 from tests.support.factories import postback_channel, subscribe, user_with
 from tests.support.receiver import Reply
 
@@ -137,11 +137,14 @@ def test_a_success_inside_the_window_keeps_the_channel(window, dead, receiver):
 def test_a_failing_email_backend_is_logged_and_breaks_nothing_else(
     window, dead, ops, staff, receiver, settings, caplog, django_capture_on_commit_callbacks
 ):
-    settings.EMAIL_BACKEND = "tests.ops.conftest.FailingEmailBackend"
+    settings.EMAIL_BACKEND = "tests.alerting.conftest.FailingEmailBackend"
     fail_attempts(21)
     age_attempts(dead, first_minutes_ago=window + 10, rest_minutes_ago=window - 10)
 
-    with caplog.at_level(logging.ERROR, logger="deliveries.ops.mail"), django_capture_on_commit_callbacks(execute=True):
+    with (
+        caplog.at_level(logging.ERROR, logger="deliveries.alerting.mail"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         done = run_checks()
 
     dead.refresh_from_db()

@@ -14,8 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from deliveries.alerting.announce import OPERATIONAL_TYPES, announce, channel_summary
 from deliveries.models import Delivery, DeliveryStatus
-from deliveries.ops.announce import OPERATIONAL_TYPES, announce, channel_summary
 from events.catalogue.operations import DELIVERY_EXHAUSTED
 
 REVIEW_BATCH = 200

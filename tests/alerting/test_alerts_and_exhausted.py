@@ -3,14 +3,14 @@
 import pytest
 from django.core import mail
 
+from deliveries.alerting.watch import run_checks
 from deliveries.models import Alert, Delivery, DeliveryStatus
-from deliveries.ops.watch import run_checks
 from deliveries.services import request_manual_retry
 from events.catalogue.operations import ALERT_UNDELIVERED, DELIVERY_EXHAUSTED
 from events.models import Event, EventType
 from events.services import emit
+from tests.alerting.conftest import move_back
 from tests.engine.helpers import deliver_now
-from tests.ops.conftest import move_back
 from tests.support.factories import postback_channel, subscribe, user_with
 from tests.support.receiver import Reply
 

@@ -18,9 +18,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from channels.models import Channel, Subscription
+from deliveries.alerting.announce import OPERATIONAL_TYPES, announce, channel_summary
+from deliveries.alerting.mail import channel_page, mail_channel_staff_on_commit
 from deliveries.models import Alert, Delivery, DeliveryStatus
-from deliveries.ops.announce import OPERATIONAL_TYPES, announce, channel_summary
-from deliveries.ops.mail import channel_page, mail_channel_staff_on_commit
 from events.catalogue.operations import ALERT_UNDELIVERED
 
 logger = logging.getLogger(__name__)

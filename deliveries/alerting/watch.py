@@ -6,10 +6,10 @@ import logging
 
 from django.utils import timezone
 
-from deliveries.ops.alerts import clear_alerts, raise_alerts
-from deliveries.ops.auto_disable import disable_failing_channels
-from deliveries.ops.exhausted import announce_exhausted
-from deliveries.ops.reenable import announce_recovered_elsewhere
+from deliveries.alerting.alerts import clear_alerts, raise_alerts
+from deliveries.alerting.auto_disable import disable_failing_channels
+from deliveries.alerting.exhausted import announce_exhausted
+from deliveries.alerting.reenable import announce_recovered_elsewhere
 
 logger = logging.getLogger(__name__)
 

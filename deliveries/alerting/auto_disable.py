@@ -25,9 +25,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from channels.models import Channel
+from deliveries.alerting.announce import announce, channel_summary
+from deliveries.alerting.mail import channel_page, mail_channel_staff_on_commit
 from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind
-from deliveries.ops.announce import announce, channel_summary
-from deliveries.ops.mail import channel_page, mail_channel_staff_on_commit
 from events.catalogue.operations import CHANNEL_DISABLED
 
 logger = logging.getLogger(__name__)
