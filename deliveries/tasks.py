@@ -7,6 +7,7 @@ job once (``max_attempts=1``).
 
 from __future__ import annotations
 
+from deliveries import recovery
 from deliveries.engine import heartbeat, runtime
 from deliveries.engine.dispatcher import Dispatcher
 from deliveries.engine.leases import requeue_expired_leases
@@ -33,6 +34,7 @@ def sweep() -> dict:
     Engines take back expired leases every few seconds themselves; this runs even when none does.
     """
     counts = requeue_expired_leases()
+    counts["recover_jobs_resumed"] = recovery.resume_stalled()
     heartbeat.beat(in_flight=0, sent=0, kind=WorkerHeartbeat.Kind.SWEEPER)
     engine = runtime.local_engine()
     if engine is not None:
@@ -43,3 +45,9 @@ def sweep() -> dict:
 def purge() -> dict:
     """Retention: events and attempts older than ``WEBHOOKS_RETENTION_DAYS``, in batches."""
     return purge_old_records()
+
+
+def run_recover(job_id: int) -> dict:
+    """A recover job (``deliveries.recovery``): a time-bounded run of batches; it re-enqueues itself until done."""
+    job = recovery.run_recover(job_id=job_id)
+    return {"job": job_id, "status": job.status if job else "not active"}
