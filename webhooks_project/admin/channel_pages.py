@@ -40,8 +40,10 @@ from channels.services import (
 )
 from common.admin import ServiceAuditedAdminMixin, safe_next_url
 from common.audit import audit_page_url, history_of
+from deliveries.recovery import RECOVER
 from deliveries.selectors import channel_health, last_failure_of, recent_tests_of
 from deliveries.services import SEND_TEST, send_test_event
+from webhooks_project.admin.recover_pages import latest_job, recover_urls
 
 KIND_FIELDS = {
     ChannelKind.POSTBACK: ["name", "kind", "url", "headers", "timeout", "active"],
@@ -191,6 +193,8 @@ class ChannelAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
                     "last_failure": last_failure_of(channel=channel),
                     "recent_tests": list(recent_tests_of(channel=channel)),
                     "can_send_test": SEND_TEST.allows(request.user),
+                    "can_recover": RECOVER.allows(request.user),
+                    "recover_job": latest_job(channel),
                     "can_reveal_secret": channel.is_postback and REVEAL.allows(request.user),
                     "can_rotate_secret": channel.is_postback and ROTATE.allows(request.user),
                     "audit_entries": history_of(channel),
@@ -214,6 +218,7 @@ class ChannelAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
             path(
                 "<int:channel_id>/rotate-secret/", wrap(self.rotate_secret_view), name="channels_channel_rotate_secret"
             ),
+            *recover_urls(self),
             *super().get_urls(),
         ]
 
