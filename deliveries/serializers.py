@@ -80,7 +80,9 @@ class TestSendResultSerializer(serializers.ModelSerializer):
 
 
 class ResendInputSerializer(serializers.Serializer):
-    channel = serializers.IntegerField(min_value=1, help_text="A channel attached to the event's type.")
+    channel = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="A channel attached to the event's type."
+    )
 
 
 class RecoverInputSerializer(serializers.Serializer):
