@@ -48,12 +48,12 @@ RECOVER = Action(
 
 def batch_size() -> int:
     """Rows per transaction of a recover job (``WEBHOOKS_RECOVER_BATCH``, default 500)."""
-    return int(getattr(settings, "WEBHOOKS_RECOVER_BATCH", 500))
+    return settings.WEBHOOKS_RECOVER_BATCH
 
 
 def budget_s() -> float:
     """How long one run of the job works before it re-enqueues itself (well under the cluster's 90 s)."""
-    return float(getattr(settings, "WEBHOOKS_RECOVER_BUDGET_S", 20.0))
+    return settings.WEBHOOKS_RECOVER_BUDGET_S
 
 
 # --- Resend -------------------------------------------------------------------------

@@ -238,6 +238,9 @@ WEBHOOKS_ENGINE_POLL_S = env.float("WEBHOOKS_ENGINE_POLL_S", default=1.0)
 WEBHOOKS_ENGINE_STALL_S = env.float("WEBHOOKS_ENGINE_STALL_S", default=120.0)
 # Retry-After is honoured up to this many seconds.
 WEBHOOKS_RETRY_AFTER_CAP_S = env.float("WEBHOOKS_RETRY_AFTER_CAP_S", default=3600.0)
+# Recover jobs (SPEC section 10): rows per transaction, and seconds one run works before it re-enqueues itself.
+WEBHOOKS_RECOVER_BATCH = env.int("WEBHOOKS_RECOVER_BATCH", default=500)
+WEBHOOKS_RECOVER_BUDGET_S = env.float("WEBHOOKS_RECOVER_BUDGET_S", default=20.0)
 
 if WEBHOOKS_MAX_RETRIES < 0:
     raise ImproperlyConfigured("WEBHOOKS_MAX_RETRIES must be 0 or more")
