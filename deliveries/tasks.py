@@ -34,7 +34,7 @@ def sweep() -> dict:
     Engines take back expired leases every few seconds themselves; this runs even when none does.
     """
     counts = requeue_expired_leases()
-    counts["recover_jobs_resumed"] = recovery.resume_stalled()
+    recovery.resume_stalled()  # recover jobs nobody advanced for minutes (a lost enqueue, a killed worker)
     heartbeat.beat(in_flight=0, sent=0, kind=WorkerHeartbeat.Kind.SWEEPER)
     engine = runtime.local_engine()
     if engine is not None:

@@ -343,6 +343,8 @@ SPECTACULAR_SETTINGS = {
         "SourceEnum": "events.models.Source",
         "TriggerEnum": "deliveries.models.Trigger",
         "ErrorKindEnum": "deliveries.models.ErrorKind",
+        "RecoverJobStatusEnum": "deliveries.models.RecoverJob.Status",
+        "DeliveryStatusEnum": "deliveries.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
