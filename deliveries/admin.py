@@ -9,18 +9,21 @@ import uuid
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from channels.models import Channel, Subscription
 from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin, safe_next_url
 from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt
+from deliveries.recovery import RESEND, resend_event
 from deliveries.selectors import attempt_request_body
 from deliveries.services import RETRY, RetryReport, retry_deliveries
-from events.models import Source
+from events.models import Event, Source
 from events.selectors import order_ids_by_ref
 
 
@@ -226,6 +229,11 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.retry_view),
                 name="deliveries_delivery_retry",
             ),
+            path(
+                "resend/<uuid:event_id>/",
+                self.admin_site.admin_view(self.resend_view),
+                name="deliveries_delivery_resend",
+            ),
             *super().get_urls(),
         ]
 
@@ -240,9 +248,40 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         next_url = safe_next_url(request, request.POST.get("next", ""))
         return HttpResponseRedirect(next_url or reverse("admin:deliveries_delivery_change", args=[delivery.pk]))
 
+    def resend_view(self, request, event_id):
+        """Resend an event to one channel of its type (event, delivery and order pages link here)."""
+        if not RESEND.allows(request.user):
+            raise PermissionDenied
+        event = get_object_or_404(Event.objects.select_related("type"), pk=event_id)
+        error = None
+        if request.method == "POST":
+            given = request.POST.get("channel", "")
+            channel = Channel.objects.filter(pk=int(given)).first() if given.isdigit() and len(given) < 10 else None
+            try:
+                if channel is None:
+                    raise ValidationError({"channel": ["Choose a channel."]})
+                delivery = resend_event(actor=request.user, event=event, channel=channel)
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                self.message_user(request, f"Resent to {channel}: delivery #{delivery.pk} is queued.", messages.SUCCESS)
+                next_url = safe_next_url(request, request.POST.get("next", ""))
+                return HttpResponseRedirect(next_url or reverse("admin:deliveries_delivery_change", args=[delivery.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Resend event {event.pk}",
+            "event": event,
+            "subscriptions": Subscription.objects.filter(event_type_id=event.type_id).select_related("channel"),
+            "error": error,
+            "next": safe_next_url(request, request.GET.get("next", "") or request.POST.get("next", "")) or "",
+        }
+        return TemplateResponse(request, "admin/deliveries/delivery/resend.html", context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         extra_context["can_retry"] = self.has_retry_permission(request)
+        extra_context["can_resend"] = RESEND.allows(request.user)
         delivery = (
             Delivery.objects.select_related("event_type")
             .filter(pk=object_id if str(object_id).isdigit() else None)

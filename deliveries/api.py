@@ -9,8 +9,8 @@ from common.api.errors import Conflict, ErrorResponseSerializer
 from common.api.pagination import NewestFirstCursorPages
 from deliveries.exceptions import RetryRefused
 from deliveries.filters import DeliveryFilter
-from deliveries.models import Delivery
-from deliveries.serializers import DeliveryDetailSerializer, DeliverySerializer
+from deliveries.models import Delivery, RecoverJob
+from deliveries.serializers import DeliveryDetailSerializer, DeliverySerializer, RecoverJobSerializer
 from deliveries.services import RETRY, request_manual_retry
 
 
@@ -64,3 +64,16 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise Conflict(str(exc)) from exc
         delivery = self.get_queryset().get(pk=delivery.pk)
         return Response(DeliveryDetailSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="One recover job: its status and progress",
+        description="`done` of `total` looked at, `resent`, `skipped`, and a `summary` once `done`.",
+        tags=["deliveries"],
+    ),
+)
+class RecoverJobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = RecoverJob.objects.all()
+    serializer_class = RecoverJobSerializer
+    action_permissions = {"retrieve": ("deliveries.view_delivery", "channels.view_channel")}

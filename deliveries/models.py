@@ -65,11 +65,20 @@ class Delivery(models.Model):
     # Set when the watch job (``deliveries.alerting``) has looked at this failure, and announced it
     # (``postbacks.delivery.exhausted``) if its automatic retries were spent: never twice.
     failure_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set, by a fenced UPDATE ... WHERE it is null, on a failed delivery a recover job resent:
+    # a second recover, or one running beside it, never takes the same row again.
+    recovered_by = models.ForeignKey(
+        "deliveries.RecoverJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name_plural = "deliveries"
         ordering = ["-id"]
-        permissions = [("retry_delivery", "Can retry failed deliveries")]
+        permissions = [
+            ("retry_delivery", "Can retry failed deliveries"),
+            ("resend", "Can resend events to channels"),
+            ("recover", "Can recover what failed to a channel"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"),
         ]
@@ -99,6 +108,12 @@ class Delivery(models.Model):
             # The dashboard's "failed, waiting for a human" list: failed rows of the retryable types, newest first.
             models.Index(fields=["status", "event_type", "-id"], name="delivery_status_type_idx"),
             models.Index(fields=["channel", "-id"], name="delivery_channel_idx"),
+            # Recover: a channel's failed rows not yet resent, walked by id.
+            models.Index(
+                fields=["channel", "id"],
+                name="delivery_recoverable_idx",
+                condition=Q(status="failed", recovered_by__isnull=True),
+            ),
             models.Index(fields=["event_type", "-id"], name="delivery_event_type_idx"),
             models.Index(fields=["created_at"], name="delivery_created_idx"),
             # The watch job (deliveries.alerting): failures not looked at yet ...
@@ -262,3 +277,58 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.cleared_at is None
+
+
+class RecoverJob(models.Model):
+    """Resend everything that failed to one channel in a window (SPEC section 10), run as a django-q2 job."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="recover_jobs")
+    since = models.DateTimeField()
+    until = models.DateTimeField(null=True, blank=True)
+    event_types = models.JSONField(default=list, blank=True, help_text="Event type keys; empty: all types.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    resent = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    # Keyset cursor: the highest delivery id looked at; the job goes on from here after a re-enqueue.
+    last_delivery_id = models.PositiveBigIntegerField(default=0)
+    # The highest delivery id when the job started: rows failing later are not this job's.
+    max_delivery_id = models.PositiveBigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="recoverjob_status_valid"
+            ),
+            # One queued or running recover per channel: a second start is refused (409 / form error).
+            models.UniqueConstraint(
+                fields=["channel"],
+                condition=Q(status__in=["queued", "running"]),
+                name="recoverjob_one_active_per_channel",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Recover {self.pk} of channel {self.channel_id} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from deliveries.models import Attempt, Delivery, ErrorKind
+from deliveries.models import Attempt, Delivery, ErrorKind, RecoverJob
 
 
 def error_kind_field(**kwargs):
@@ -75,5 +75,54 @@ class TestSendResultSerializer(serializers.ModelSerializer):
             "response_status",
             "error",
             "error_detail",
+        ]
+        read_only_fields = fields
+
+
+class ResendInputSerializer(serializers.Serializer):
+    channel = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="A channel attached to the event's type."
+    )
+
+
+class RecoverInputSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Resend what failed from this time on (ISO 8601, with time zone).")
+    until = serializers.DateTimeField(required=False, allow_null=True, help_text="Up to this time (default: now).")
+    event_types = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        default=list,
+        max_length=200,
+        help_text="Only these event type keys (default: all).",
+    )
+    reenable = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Re-enable the channel if it is disabled (else a disabled one is refused).",
+    )
+
+
+class RecoverJobSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = RecoverJob
+        fields = [
+            "id",
+            "channel",
+            "status",
+            "since",
+            "until",
+            "event_types",
+            "total",
+            "done",
+            "resent",
+            "skipped",
+            "percent",
+            "summary",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
         ]
         read_only_fields = fields

@@ -7,6 +7,7 @@ job once (``max_attempts=1``).
 
 from __future__ import annotations
 
+from deliveries import recovery
 from deliveries.alerting.watch import run_checks
 from deliveries.engine import heartbeat, runtime
 from deliveries.engine.dispatcher import Dispatcher
@@ -34,6 +35,7 @@ def sweep() -> dict:
     Engines take back expired leases every few seconds themselves; this runs even when none does.
     """
     counts = requeue_expired_leases()
+    recovery.resume_stalled()  # recover jobs nobody advanced for minutes (a lost enqueue, a killed worker)
     heartbeat.beat(in_flight=0, sent=0, kind=WorkerHeartbeat.Kind.SWEEPER)
     engine = runtime.local_engine()
     if engine is not None:
@@ -49,3 +51,9 @@ def purge() -> dict:
 def watch() -> dict:
     """Nothing fails silently (a schedule, once a minute): auto-disable, undelivered alerts, exhausted deliveries."""
     return run_checks()
+
+
+def run_recover(job_id: int) -> dict:
+    """A recover job (``deliveries.recovery``): a time-bounded run of batches; it re-enqueues itself until done."""
+    job = recovery.run_recover(job_id=job_id)
+    return {"job": job_id, "status": job.status if job else "not active"}

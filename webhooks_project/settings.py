@@ -259,6 +259,10 @@ METRICS_ATTEMPT_WINDOW_S = env.float("METRICS_ATTEMPT_WINDOW_S", default=300.0)
 METRICS_DELIVERY_WINDOW_S = env.float("METRICS_DELIVERY_WINDOW_S", default=86400.0)
 METRICS_MAX_CHANNELS = env.int("METRICS_MAX_CHANNELS", default=20)
 
+# Recover jobs (SPEC section 10): rows per transaction, and seconds one run works before it re-enqueues itself.
+WEBHOOKS_RECOVER_BATCH = env.int("WEBHOOKS_RECOVER_BATCH", default=500)
+WEBHOOKS_RECOVER_BUDGET_S = env.float("WEBHOOKS_RECOVER_BUDGET_S", default=20.0)
+
 if WEBHOOKS_MAX_RETRIES < 0:
     raise ImproperlyConfigured("WEBHOOKS_MAX_RETRIES must be 0 or more")
 if not 1 <= WEBHOOKS_TIMEOUT_S <= 30:
@@ -364,6 +368,8 @@ SPECTACULAR_SETTINGS = {
         "SourceEnum": "events.models.Source",
         "TriggerEnum": "deliveries.models.Trigger",
         "ErrorKindEnum": "deliveries.models.ErrorKind",
+        "RecoverJobStatusEnum": "deliveries.models.RecoverJob.Status",
+        "DeliveryStatusEnum": "deliveries.models.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -32,6 +32,9 @@ SPEC_OPERATIONS = {
     ("/api/v1/deliveries/", "get"),
     ("/api/v1/deliveries/{id}/", "get"),
     ("/api/v1/deliveries/{id}/retry/", "post"),
+    ("/api/v1/events/{id}/resend/", "post"),
+    ("/api/v1/channels/{id}/recover/", "post"),
+    ("/api/v1/recover-jobs/{id}/", "get"),
 }
 
 

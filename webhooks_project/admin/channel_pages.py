@@ -40,9 +40,11 @@ from channels.services import (
 )
 from common.admin import ServiceAuditedAdminMixin, safe_next_url
 from common.audit import audit_page_url, history_of
+from deliveries.recovery import RECOVER
 from deliveries.selectors import channel_health, last_failure_of, recent_tests_of
 from deliveries.services import SEND_TEST, send_test_event
 from webhooks_project.admin.channel_reenable import ReenableChannelMixin
+from webhooks_project.admin.recover_pages import latest_job, recover_urls
 
 KIND_FIELDS = {
     ChannelKind.POSTBACK: ["name", "kind", "url", "headers", "timeout", "active"],
@@ -192,6 +194,8 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
                     "last_failure": last_failure_of(channel=channel),
                     "recent_tests": list(recent_tests_of(channel=channel)),
                     "can_send_test": SEND_TEST.allows(request.user),
+                    "can_recover": RECOVER.allows(request.user),
+                    "recover_job": latest_job(channel),
                     "can_reveal_secret": channel.is_postback and REVEAL.allows(request.user),
                     "can_rotate_secret": channel.is_postback and ROTATE.allows(request.user),
                     "audit_entries": history_of(channel),
@@ -215,6 +219,7 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
             path(
                 "<int:channel_id>/rotate-secret/", wrap(self.rotate_secret_view), name="channels_channel_rotate_secret"
             ),
+            *recover_urls(self),
             *super().get_urls(),
         ]
 

@@ -4,9 +4,11 @@ A project view rather than the channels app's, because the test send is a delive
 (``deliveries.services``). Every write is a service of ``channels.services``.
 """
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from channels.exceptions import ChannelInUse
@@ -22,7 +24,9 @@ from channels.serializers import (
 from channels.services import create_channel, delete_channel, update_channel
 from channels.services import rotate_secret as rotate_channel_secret
 from common.api.errors import Conflict, ErrorResponseSerializer
-from deliveries.serializers import TestSendResultSerializer
+from deliveries.exceptions import NothingToResend, RecoverRefused
+from deliveries.recovery import RECOVER, start_recover
+from deliveries.serializers import RecoverInputSerializer, RecoverJobSerializer, TestSendResultSerializer
 from deliveries.services import SEND_TEST, send_test_event
 
 
@@ -86,7 +90,11 @@ class ChannelViewSet(viewsets.ModelViewSet):
     filterset_class = ChannelFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     # The same permissions the services require (common.permissions.Action).
-    action_permissions = {"test": SEND_TEST.permissions, "rotate_secret": ROTATE.permissions}
+    action_permissions = {
+        "test": SEND_TEST.permissions,
+        "rotate_secret": ROTATE.permissions,
+        "recover": RECOVER.permissions,
+    }
 
     def create(self, request, *args, **kwargs):
         data = ChannelInputSerializer(data=request.data)
@@ -149,3 +157,36 @@ class ChannelViewSet(viewsets.ModelViewSet):
                 {"id": channel.pk, "secret": secret, "previous_secret_expires_at": channel.previous_secret_expires_at}
             ).data
         )
+
+    @extend_schema(
+        summary="Recover: resend what failed to this channel",
+        description=(
+            "Starts a job resending every delivery to this channel that failed since `since` (until "
+            "`until`, only `event_types` if given), each one at most once however often it is asked. "
+            "**202** with the job and its `Location`; follow it at `GET recover-jobs/{id}/`. **400** naming "
+            "the field for `since` in the future, `until` before `since`, unknown types, or a disabled "
+            "channel without `reenable: true`; **400** with `detail` when there is nothing to resend "
+            "(no job is created); **409** while another recover of this channel is queued or running. "
+            "Needs `deliveries.recover`."
+        ),
+        request=RecoverInputSerializer,
+        responses={
+            202: OpenApiResponse(RecoverJobSerializer, description="The job is queued."),
+            400: OpenApiResponse(ErrorResponseSerializer, description="Bad input, or nothing to resend."),
+            409: OpenApiResponse(ErrorResponseSerializer, description="A recover of this channel is running."),
+        },
+        tags=["channels"],
+    )
+    @action(detail=True, methods=["post"])
+    def recover(self, request, pk=None):
+        channel = self.get_object()
+        data = RecoverInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            job = start_recover(actor=request.user, channel=channel, **data.validated_data)
+        except NothingToResend as exc:
+            raise ValidationError({"detail": str(exc)}) from exc
+        except RecoverRefused as exc:
+            raise Conflict(str(exc)) from exc
+        location = request.build_absolute_uri(reverse("recover-job-detail", args=[job.pk]))
+        return Response(RecoverJobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers={"Location": location})

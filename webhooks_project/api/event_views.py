@@ -13,11 +13,16 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from channels.models import Channel
 from common.api.pagination import NewestFirstCursorPages
 from deliveries.fanout import emit_event
 from deliveries.models import Delivery
+from deliveries.recovery import RESEND, resend_event
+from deliveries.serializers import DeliveryDetailSerializer, ResendInputSerializer
 from events.filters import EventFilter
 from events.models import Event
 from events.serializers import EventDetailSerializer, EventIngestSerializer, EventSerializer
@@ -75,6 +80,7 @@ class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
     pagination_class = NewestFirstCursorPages
     cursor_ordering = ("-created_at", "-id")
     http_method_names = ["get", "post", "head", "options"]
+    action_permissions = {"resend": RESEND.permissions}
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -108,3 +114,27 @@ class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
         body = EventSerializer(event).data
         body["deliveries"] = sorted(Delivery.objects.filter(event_id=event.pk).values_list("pk", flat=True))
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Resend an event to one channel",
+        description=(
+            "A new delivery with trigger `resend` to a channel attached to the event's type, also one "
+            "attached after the event happened (replay). **201** with the delivery; **400** naming "
+            "`channel` for a channel that does not exist, is not attached to the type, is inactive or is "
+            "of a kind the type may not go to. Needs `deliveries.resend`."
+        ),
+        request=ResendInputSerializer,
+        responses={201: OpenApiResponse(DeliveryDetailSerializer, description="The new delivery, queued.")},
+        tags=["events"],
+    )
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        event = self.get_object()
+        data = ResendInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        channel = Channel.objects.filter(pk=data.validated_data["channel"]).first()
+        if channel is None:
+            raise ValidationError({"channel": ["No channel with this id."]})
+        delivery = resend_event(actor=request.user, event=event, channel=channel)
+        delivery = Delivery.objects.prefetch_related("attempts").get(pk=delivery.pk)
+        return Response(DeliveryDetailSerializer(delivery).data, status=status.HTTP_201_CREATED)

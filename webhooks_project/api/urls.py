@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from channels.api import SubscriptionViewSet
-from deliveries.api import DeliveryViewSet
+from deliveries.api import DeliveryViewSet, RecoverJobViewSet
 from events.api import EventTypeViewSet
 from webhooks_project.api.channel_views import ChannelViewSet
 from webhooks_project.api.event_views import EventViewSet
@@ -39,6 +39,7 @@ router.register("channels", ChannelViewSet, basename="channel")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("events", EventViewSet, basename="event")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
+router.register("recover-jobs", RecoverJobViewSet, basename="recover-job")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

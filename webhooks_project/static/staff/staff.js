@@ -37,6 +37,26 @@
         .finally(function () { button.disabled = false; });
     });
   }
+  function followRecover(box) {
+    var url = box.dataset.recoverStatusUrl;
+    function poll() {
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          if (!data.job) { return; }
+          var bar = box.querySelector("progress");
+          bar.max = data.total || 1;
+          bar.value = data.status === "done" ? (data.total || 1) : data.done;
+          box.querySelector(".recover-counts").textContent = data.done + " / " + data.total;
+          box.querySelector(".recover-state").textContent = data.status.charAt(0).toUpperCase() + data.status.slice(1);
+          box.querySelector(".recover-summary").textContent = data.summary;
+          box.dataset.status = data.status;
+          if (data.status === "queued" || data.status === "running") { setTimeout(poll, 1000); }
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    }
+    setTimeout(poll, 1000);
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form.switch-form").forEach(wire);
     document.querySelectorAll("select[data-select-filter]").forEach(function (select) {
@@ -45,5 +65,8 @@
     // Pages waiting on a worker (a Retry just asked for) refresh themselves until it is done.
     var refresh = document.querySelector("[data-refresh-while-pending]");
     if (refresh) { setTimeout(function () { window.location.reload(); }, 2000); }
+    // A recover job's progress bar follows the job while it is queued or running.
+    var recover = document.querySelector("[data-recover-status-url]");
+    if (recover) { followRecover(recover); }
   });
 })();
