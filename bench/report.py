@@ -23,7 +23,7 @@ def verdict(key: str, value) -> str:
     if key not in TARGETS or value is None:
         return ""
     op, target = TARGETS[key]
-    met = value >= target if op == ">=" else value < target
+    met = {">=": value >= target, "==": value == target}.get(op, value < target)
     return f"{'met' if met else 'MISSED'} ({op} {target:g})"
 
 
