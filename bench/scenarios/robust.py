@@ -155,12 +155,13 @@ def _emit_in_background(plan: list, errors: list) -> threading.Thread:
     return thread
 
 
-def _kill_one_worker(cluster, at: float) -> tuple[int, float]:
-    """SIGKILL one engine worker process ``at`` (wall clock); (its pid, when)."""
+def _kill_one_worker(cluster, at: float) -> tuple[int, set[int], float]:
+    """SIGKILL one engine worker process ``at`` (wall clock); (its pid, the engine pids before, when)."""
     time.sleep(max(0.0, at - time.time()))
-    pid = min(poll(lambda: _engine_pids(cluster), timeout=60, what="a live engine worker"))
+    before = poll(lambda: _engine_pids(cluster), timeout=60, what="a live engine worker")
+    pid = min(before)
     os.kill(pid, signal.SIGKILL)
-    return pid, time.time()
+    return pid, before, time.time()
 
 
 def _end_states(*, grace_s: float) -> dict:
@@ -212,11 +213,11 @@ def mixed_kill(cfg) -> dict:
             _warm_up(receiver, cfg["timeout"])
             began, errors = time.time(), []
             emitter = _emit_in_background(plan, errors)
-            killed_pid, killed_at = _kill_one_worker(cluster, began + seconds / 2)
+            killed_pid, engine_before, killed_at = _kill_one_worker(cluster, began + seconds / 2)
             emitter.join()
             if errors:
                 raise errors[0]
-            replaced = poll(lambda: _engine_pids(cluster) - {killed_pid}, timeout=60, what="a replacement worker")
+            replaced = poll(lambda: _engine_pids(cluster) - engine_before, timeout=120, what="a replacement worker")
             settled = poll(
                 lambda: (
                     not Delivery.objects.exclude(channel__url__contains="/dead/")
@@ -255,7 +256,8 @@ def mixed_kill(cfg) -> dict:
             "channels": {"healthy": HEALTHY, **{path: f"{kind}, timeout {t} s" for kind, path, t in MIXED}},
             "retry_delays": cfg["retry_delays"],
             "killed_after_s": round(killed_at - began, 1),
-            "replacement_workers": len(replaced),
+            "engine_workers_before_kill": len(engine_before),
+            "replacement_engine_workers": len(replaced),
             "cluster_alive": cluster_alive and bool(settled),
             "exempt_in_flight_at_kill": len(exempt),
             "requests": len(log),
