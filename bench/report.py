@@ -153,6 +153,8 @@ DETAILS = [
     ("ingest", lambda x: f"gunicorn {x['gunicorn_workers']} sync workers, {x['client_threads']} client threads."),
     ("admin_1m", _admin),
     ("worker_rss", _worker_rss),
+    ("dead10", lambda x: f"healthy phase A {x['phase_a']}, B {x['phase_b']}; dead tried {x['dead_requests_tried']}."),
+    ("mixed_kill", lambda x: f"{x['requests']:,} requests, end states {x['end_states']}, stuck {x['stuck']}."),
 ]
 
 
