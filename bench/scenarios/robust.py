@@ -190,6 +190,46 @@ def _attempt_rows(paths: dict) -> dict:
     return {(paths[channel_id], str(event_id)): n for (channel_id, event_id), n in rows.items()}
 
 
+def _mixed_channels(receiver: RobustReceiver) -> dict:
+    """The healthy channel and the six of ``MIXED``, subscribed; channel id -> its path."""
+    healthy = postback_channel(name="healthy", url=receiver.url(HEALTHY))
+    subscribe(key=MEASURED, channel=healthy)
+    paths = {healthy.pk: HEALTHY}
+    for kind, path, timeout in MIXED:
+        channel = postback_channel(name=f"{kind}{path.replace('/', '-')}", url=receiver.url(path), timeout=timeout)
+        subscribe(key=OTHER, channel=channel)
+        paths[channel.pk] = path
+    return paths
+
+
+def _settle(cfg, cluster, paths: dict, engine_before: set[int], killed_at: float) -> dict:
+    """Wait for a replacement worker and for every non-dead delivery to end; what the database says then."""
+    replaced = poll(lambda: _engine_pids(cluster) - engine_before, timeout=120, what="a replacement worker")
+    poll(
+        lambda: (
+            not Delivery.objects.exclude(channel__url__contains="/dead/")
+            .exclude(status__in=[DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED])
+            .exists()
+        ),
+        timeout=cfg["timeout"],
+        interval=0.5,
+        what="the healthy, slow and flaky deliveries to end",
+    )
+    time.sleep(2)  # anything still arriving shows now
+    lost = Attempt.objects.filter(error=ErrorKind.WORKER_LOST, started_at__lt=_aware(killed_at))
+    by_kind = {
+        kind: Counter(Delivery.objects.filter(channel__url__contains=f"/{kind}/").values_list("status", flat=True))
+        for kind in ("healthy", "slow", "dead", "flaky")
+    }
+    return {
+        "replacement_engine_workers": len(replaced),
+        "cluster_alive": cluster.poll() is None,
+        "end_states": _end_states(grace_s=cfg["stuck_grace_s"]),
+        "statuses": {kind: dict(counts) for kind, counts in by_kind.items()},
+        "exempt": {(paths[c], str(e)) for c, e in lost.values_list("delivery__channel_id", "delivery__event_id")},
+    }
+
+
 @scenario
 def mixed_kill(cfg) -> dict:
     """Slow, dead, flaky and healthy channels under continuous events; one engine worker SIGKILLed
@@ -200,51 +240,23 @@ def mixed_kill(cfg) -> dict:
         + [((i + 0.5) / cfg["other_rate"], OTHER) for i in range(int(cfg["other_rate"] * seconds))]
     )
     with RobustReceiver() as receiver:
-        healthy = postback_channel(name="healthy", url=receiver.url(HEALTHY))
-        subscribe(key=MEASURED, channel=healthy)
-        paths = {healthy.pk: HEALTHY}
-        for kind, path, timeout in MIXED:
-            channel = postback_channel(name=f"{kind}{path.replace('/', '-')}", url=receiver.url(path), timeout=timeout)
-            subscribe(key=OTHER, channel=channel)
-            paths[channel.pk] = path
+        paths = _mixed_channels(receiver)
         env = {**os.environ, "WEBHOOKS_RETRY_DELAYS": cfg["retry_delays"]}
         cluster = start_qcluster(env, qcluster_log(cfg))
         try:
             _warm_up(receiver, cfg["timeout"])
             began, errors = time.time(), []
             emitter = _emit_in_background(plan, errors)
-            killed_pid, engine_before, killed_at = _kill_one_worker(cluster, began + seconds / 2)
+            _, engine_before, killed_at = _kill_one_worker(cluster, began + seconds / 2)
             emitter.join()
             if errors:
                 raise errors[0]
-            replaced = poll(lambda: _engine_pids(cluster) - engine_before, timeout=120, what="a replacement worker")
-            settled = poll(
-                lambda: (
-                    not Delivery.objects.exclude(channel__url__contains="/dead/")
-                    .exclude(status__in=[DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED])
-                    .exists()
-                ),
-                timeout=cfg["timeout"],
-                interval=0.5,
-                what="the healthy, slow and flaky deliveries to end",
-            )
-            time.sleep(2)  # anything still arriving shows now
-            states = _end_states(grace_s=cfg["stuck_grace_s"])
-            statuses = {
-                kind: dict(
-                    Counter(
-                        Delivery.objects.filter(channel__url__contains=f"/{kind}/").values_list("status", flat=True)
-                    )
-                )
-                for kind in ("healthy", "slow", "dead", "flaky")
-            }
-            lost = Attempt.objects.filter(error=ErrorKind.WORKER_LOST, started_at__lt=_aware(killed_at))
-            exempt = {(paths[c], str(e)) for c, e in lost.values_list("delivery__channel_id", "delivery__event_id")}
-            cluster_alive = cluster.poll() is None
+            settled = _settle(cfg, cluster, paths, engine_before, killed_at)
         finally:
             stop_process(cluster)
         rows = _attempt_rows(paths)
         log = receiver.log()
+    exempt = settled.pop("exempt")
     doubles = double_sends(log, exempt=exempt, killed_at=killed_at)
     return {
         "double_sends": len(doubles),
@@ -257,16 +269,13 @@ def mixed_kill(cfg) -> dict:
             "retry_delays": cfg["retry_delays"],
             "killed_after_s": round(killed_at - began, 1),
             "engine_workers_before_kill": len(engine_before),
-            "replacement_engine_workers": len(replaced),
-            "cluster_alive": cluster_alive and bool(settled),
             "exempt_in_flight_at_kill": len(exempt),
             "requests": len(log),
             "requests_by_kind": dict(Counter(r.path.split("/")[1] for r in log)),
             "attempt_rows": sum(rows.values()),
             "double_send_examples": doubles[:5],
-            "end_states": states,
-            "stuck": states.get("stuck", 0),
-            "statuses": statuses,
+            "stuck": settled["end_states"].get("stuck", 0),
+            **settled,
         },
     }
 
