@@ -15,6 +15,9 @@ TARGETS = {
     "ratio_ingest_vs_trivial": (">=", 0.5),
     "admin_ms_at_1m": ("<", 500.0),
     "worker_rss_growth": ("<", 1.1),
+    "dead10_healthy_p99_ratio": ("<", 1.2),
+    "double_sends": ("==", 0),
+    "unrecorded_requests": ("==", 0),
 }
 
 # The keys of bench/results.json, in table order.
@@ -38,13 +41,16 @@ KEYS = [
     "ratio_ingest_vs_trivial",
     "admin_ms_at_1m",
     "worker_rss_growth",
+    "dead10_healthy_p99_ratio",
+    "double_sends",
+    "unrecorded_requests",
 ]
 
 
 def plan(quick: bool) -> list[dict]:
     """What runs, in order, with its sizes. ``backend``: none, sqlite, pg_redis, pg, or best
     (PostgreSQL + Redis when both answer, else SQLite)."""
-    return [*_throughput(quick), *_latency(quick), *_service(quick)]
+    return [*_throughput(quick), *_latency(quick), *_robust(quick), *_service(quick)]
 
 
 def _throughput(q: bool) -> list[dict]:
@@ -125,6 +131,40 @@ def _latency(q: bool) -> list[dict]:
                 "seconds": 3 if q else 8,
                 "rounds": 2 if q else 3,
                 "timeout": 180,
+            },
+        },
+    ]
+
+
+def _robust(q: bool) -> list[dict]:
+    """A healthy channel beside ten dead ones; double sends through a worker's SIGKILL (bench/scenarios/robust.py)."""
+    return [
+        {
+            "name": "dead10",
+            "scenario": "dead10",
+            "backend": "best",
+            "keys": ["dead10_healthy_p99_ratio"],
+            "cfg": {
+                "rate": 50,
+                "seconds": 20 if q else 180,
+                "dead": 10,
+                "dead_rate": 1,
+                "timeout_s": 30,
+                "timeout": 300,
+            },
+        },
+        {
+            "name": "mixed_kill",
+            "scenario": "mixed_kill",
+            "backend": "best",
+            "keys": ["double_sends", "unrecorded_requests"],
+            "cfg": {
+                "rate": 10,
+                "other_rate": 2,
+                "seconds": 20 if q else 120,
+                "retry_delays": "1,2,2",
+                "stuck_grace_s": 60,
+                "timeout": 300,
             },
         },
     ]

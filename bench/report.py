@@ -23,7 +23,7 @@ def verdict(key: str, value) -> str:
     if key not in TARGETS or value is None:
         return ""
     op, target = TARGETS[key]
-    met = value >= target if op == ">=" else value < target
+    met = {">=": value >= target, "==": value == target}.get(op, value < target)
     return f"{'met' if met else 'MISSED'} ({op} {target:g})"
 
 
@@ -153,6 +153,8 @@ DETAILS = [
     ("ingest", lambda x: f"gunicorn {x['gunicorn_workers']} sync workers, {x['client_threads']} client threads."),
     ("admin_1m", _admin),
     ("worker_rss", _worker_rss),
+    ("dead10", lambda x: f"healthy phase A {x['phase_a']}, B {x['phase_b']}; dead tried {x['dead_requests_tried']}."),
+    ("mixed_kill", lambda x: f"{x['requests']:,} requests, end states {x['end_states']}, stuck {x['stuck']}."),
 ]
 
 
