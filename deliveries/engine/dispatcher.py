@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 # A claim right after another gathers the threads freed meanwhile instead of claiming one row at a time.
 CLAIM_INTERVAL_S = 0.005
 FLUSH_SIZE = 200
+RECORD_TRIES = 10  # failed writes of one batch of outcomes before it is given up
 FLUSH_AGE_S = 0.05
 HOUSEKEEPING_S = 5.0
 # After a database error, the loop waits this long before it tries again.
@@ -65,6 +66,7 @@ class Dispatcher:
         # One channel holds at most a quarter of this engine's threads, whatever its cap.
         self.channel_thread_limit = max(1, self.threads // 4)
         self._unrecorded: list[Finished] = []
+        self._record_failures = 0
         self._unrecorded_by_channel: Counter = Counter()
         self._oldest_unrecorded = 0.0
         self._unanswered_unrecorded = False  # the breaker must hear about these before the next claim
@@ -177,10 +179,22 @@ class Dispatcher:
             self._idle = False  # only a claim made after this can say there is nothing to do
 
     def _record(self) -> None:
-        batch, self._unrecorded = self._unrecorded, []
+        batch = self._unrecorded
+        # A database error here (locked, restarting) leaves the batch to record on a later pass:
+        # dropping it would turn answered sends into lost ones, sent again when their leases
+        # expire. After RECORD_TRIES failures in a row it is dropped (logged), so one batch that
+        # can never be written does not stop the engine; the sweeper closes its attempts then.
+        try:
+            self.stats.lost_claims += record(batch)
+        except DatabaseError:
+            self._record_failures += 1
+            if self._record_failures < RECORD_TRIES:
+                raise
+            logger.exception("Dropping %d outcomes after %d failed writes", len(batch), RECORD_TRIES)
+        self._record_failures = 0
+        self._unrecorded = []
         self._unrecorded_by_channel.clear()
         self._unanswered_unrecorded = False
-        self.stats.lost_claims += record(batch)
         self.stats.sent += sum(1 for f in batch if not f.outcome.not_started)
         self._next_claim = min(self._next_claim, time.monotonic())  # a retry may be due at once
         self._idle = False

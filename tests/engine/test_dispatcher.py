@@ -226,3 +226,33 @@ def test_a_cookie_set_by_one_channels_endpoint_never_reaches_another_channel(cat
     # Then no request, to either channel, carries the cookie
     assert len(receiver.requests) == 4
     assert all("cookie" not in r.headers for r in receiver.requests)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outcomes_whose_write_failed_are_written_on_a_later_pass_not_dropped(receiver, monkeypatch):
+    # Given three deliveries, and a database that refuses the first two writes of their outcomes
+    from django.db import OperationalError
+
+    import deliveries.engine.dispatcher as dispatcher_module
+
+    channel = postback_channel(receiver.url("/hook"))
+    subscribe(channel, "contact.created")
+    for _ in range(3):
+        emit("contact.created", source="shop", payload={})
+    failures = iter([True, True])
+
+    def flaky_record(batch):
+        if next(failures, False):
+            raise OperationalError("database is locked")
+        return record(batch)
+
+    monkeypatch.setattr(dispatcher_module, "record", flaky_record)
+    monkeypatch.setattr(dispatcher_module, "ERROR_BACKOFF_S", 0.05)
+
+    # When the engine sends them
+    Dispatcher().run(budget_s=10)
+
+    # Then each was sent once and its answer recorded: no lost outcome, nothing to send again
+    assert len(receiver.requests) == 3
+    assert set(Delivery.objects.values_list("status", "attempt_count")) == {(DeliveryStatus.SUCCEEDED, 1)}
+    assert set(Attempt.objects.values_list("response_status", flat=True)) == {200}
