@@ -35,6 +35,10 @@ class ChannelSerializer(serializers.ModelSerializer):
     headers = HeadersField(required=False)
     # Not the model's URLField: email channels have none, and "" is not a URI.
     url = serializers.CharField(read_only=True, help_text="Postback or Slack incoming-webhook URL; empty for email.")
+    breaker = serializers.SerializerMethodField(
+        help_text="The circuit breaker (SPEC section 5): `closed` (sending), `open` (cooling off until "
+        "`open_until`: deliveries wait, spending no attempt) or `half_open` (one probe in flight)."
+    )
 
     class Meta:
         model = Channel
@@ -51,10 +55,28 @@ class ChannelSerializer(serializers.ModelSerializer):
             "disabled_at",
             "disabled_reason",
             "reenabled_at",
+            "breaker",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "state": {"type": "string", "enum": ["closed", "open", "half_open"]},
+                "consecutive_failures": {"type": "integer"},
+                "open_until": {"type": "string", "format": "date-time", "nullable": True},
+            },
+        }
+    )
+    def get_breaker(self, channel) -> dict:
+        state = getattr(channel, "breaker", None)  # the engine's row (deliveries); none: never failed
+        if state is None:
+            return {"state": "closed", "consecutive_failures": 0, "open_until": None}
+        until = state.open_until.isoformat().replace("+00:00", "Z") if state.open_until else None
+        return {"state": state.state, "consecutive_failures": state.consecutive_failures, "open_until": until}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -24,6 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from channels.kinds import ChannelKind
 from channels.masking import headers_for
@@ -65,7 +66,7 @@ class ChannelChangeList(ChangeList):
 
 @admin.register(Channel)
 class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "target", "active", "success_rate_24h", "last_failure_24h"]
+    list_display = ["name", "kind", "target", "active", "sending_state", "success_rate_24h", "last_failure_24h"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "url"]
     show_facets = admin.ShowFacets.NEVER
@@ -114,6 +115,24 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
     @admin.display(description="target")
     def target(self, channel):
         return channel.url or channel.email_to
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("breaker")
+
+    @admin.display(description="sending")
+    def sending_state(self, channel):
+        """The circuit breaker's state as a badge (SPEC section 5): sending, cooling off or probing."""
+        state = getattr(channel, "breaker", None)  # no row: never failed
+        if state is None or state.state == "closed":
+            return format_html('<span class="badge badge-ok">{}</span>', "Sending")
+        label = state.get_state_display()
+        if state.state == "open" and state.open_until:
+            label = f"{label} until {localtime(state.open_until):%H:%M:%S}"
+        return format_html(
+            '<span class="badge badge-warn" title="{} timeouts or refused connections in a row">{}</span>',
+            state.consecutive_failures,
+            label,
+        )
 
     @admin.display(description="success (24 h)")
     def success_rate_24h(self, channel):
@@ -196,6 +215,7 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
                     "can_send_test": SEND_TEST.allows(request.user),
                     "can_recover": RECOVER.allows(request.user),
                     "recover_job": latest_job(channel),
+                    "breaker_badge": self.sending_state(channel),
                     "can_reveal_secret": channel.is_postback and REVEAL.allows(request.user),
                     "can_rotate_secret": channel.is_postback and ROTATE.allows(request.user),
                     "audit_entries": history_of(channel),

@@ -85,7 +85,7 @@ from deliveries.services import SEND_TEST, send_test_event
     ),
 )
 class ChannelViewSet(viewsets.ModelViewSet):
-    queryset = Channel.objects.all()
+    queryset = Channel.objects.select_related("breaker")
     serializer_class = ChannelSerializer
     filterset_class = ChannelFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
