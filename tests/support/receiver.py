@@ -68,6 +68,7 @@ class Request:
     answered: float = 0.0  # when the receiver was done with it (answer written, or the client gone)
     hung_up: float = 0.0  # when the receiver saw the client hang up before the whole answer went out
     bytes_sent: int = 0  # body bytes that went out (``body_size`` answers)
+    client_port: int = 0  # the sender's local port (find the sending process with psutil)
 
     @property
     def json(self):
@@ -124,6 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             arrived=time.monotonic(),
+            client_port=self.client_address[1],
         )
         receiver._arrived(request)
         try:
