@@ -12,29 +12,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_recover_from_the_channel_page_and_watch_the_progress_bar_reach_done(
     logged_in, live_server, receiver, screenshot
 ):
-    from deliveries.models import Delivery, DeliveryStatus, RecoverJob
-    from events.models import Event
-    from tests.support.factories import postback_channel, subscribe
+    from deliveries.models import RecoverJob
+    from tests.support.factories import failed_deliveries, postback_channel, subscribe
     from tests.support.qcluster import QCluster
 
     # given 400 deliveries that failed during an outage, and a real worker recovering 20 rows a batch
     channel = postback_channel(receiver.url("/hook"), name="Fulfilment")
     subscription = subscribe(channel, "contact.created")
     since = timezone.now() - dt.timedelta(minutes=1)
-    events = Event.objects.bulk_create(
-        Event(type_id="contact.created", source="shop", occurred_at=since, payload={"n": n}) for n in range(400)
-    )
-    Delivery.objects.bulk_create(
-        Delivery(
-            event=e,
-            subscription=subscription,
-            channel=channel,
-            event_type_id="contact.created",
-            source="shop",
-            status=DeliveryStatus.FAILED,
-        )
-        for e in events
-    )
+    failed_deliveries(subscription, 400, occurred_at=since)
     cluster = QCluster(workers=1, env={"WEBHOOKS_RECOVER_BATCH": "20", "WEBHOOKS_RECOVER_BUDGET_S": "0.2"})
     cluster.route_kicks_here()
     cluster.start()

@@ -15,9 +15,8 @@ from django.utils import timezone
 from deliveries.exceptions import NothingToResend, RecoverRefused
 from deliveries.models import Attempt, Delivery, DeliveryStatus, RecoverJob, Trigger
 from deliveries.recovery import start_recover
-from events.models import Event
 from events.services import emit
-from tests.support.factories import postback_channel, subscribe, user_with
+from tests.support.factories import failed_deliveries, postback_channel, subscribe, user_with
 from tests.support.receiver import Reply, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -77,20 +76,7 @@ def test_thousands_of_failed_rows_in_tiny_batches_progress_and_are_sent_once(cat
     channel = postback_channel(receiver.url("/hook"))
     subscription = subscribe(channel, "contact.created")
     since = timezone.now()
-    events = Event.objects.bulk_create(
-        Event(type_id="contact.created", source="shop", occurred_at=since, payload={"n": n}) for n in range(2000)
-    )
-    Delivery.objects.bulk_create(
-        Delivery(
-            event=event,
-            subscription=subscription,
-            channel=channel,
-            event_type_id="contact.created",
-            source="shop",
-            status=DeliveryStatus.FAILED,
-        )
-        for event in events
-    )
+    failed_deliveries(subscription, 2000, occurred_at=since)
     clusters(env={"WEBHOOKS_RECOVER_BATCH": "50", "WEBHOOKS_RECOVER_BUDGET_S": "0.3"}).start()
 
     # when a recover runs in batches of 50, re-enqueueing itself every 0.3 s

@@ -45,3 +45,25 @@ def ensure_catalogue() -> None:
 
     if not EventType.objects.filter(pk="test").exists():
         load_catalogue(EventType)
+
+
+def failed_deliveries(subscription: Subscription, n: int, *, occurred_at):
+    """``n`` events of the subscription's type, each with one ``failed`` delivery (an outage's leftovers)."""
+    from deliveries.models import Delivery, DeliveryStatus
+    from events.models import Event
+
+    key = subscription.event_type_id
+    events = Event.objects.bulk_create(
+        Event(type_id=key, source="shop", occurred_at=occurred_at, payload={"n": i}) for i in range(n)
+    )
+    return Delivery.objects.bulk_create(
+        Delivery(
+            event=event,
+            subscription=subscription,
+            channel=subscription.channel,
+            event_type_id=key,
+            source="shop",
+            status=DeliveryStatus.FAILED,
+        )
+        for event in events
+    )
