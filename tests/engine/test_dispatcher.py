@@ -229,7 +229,7 @@ def test_a_cookie_set_by_one_channels_endpoint_never_reaches_another_channel(cat
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outcomes_whose_write_failed_are_written_on_a_later_pass_not_dropped(receiver, monkeypatch):
+def test_outcomes_whose_write_failed_are_written_on_a_later_pass_not_dropped(catalogue, receiver, monkeypatch):
     # Given three deliveries, and a database that refuses the first two writes of their outcomes
     from django.db import OperationalError
 
