@@ -102,6 +102,12 @@ class Delivery(models.Model):
                 name="delivery_pending_channel_idx",
                 condition=Q(status="pending"),
             ),
+            # The claim: suspects (a process sending them was lost), sent in processes of their own.
+            models.Index(
+                fields=["channel"],
+                name="delivery_suspect_idx",
+                condition=Q(status="pending", lease_expiries__gt=0),
+            ),
             # The claim: what each channel has in flight.
             models.Index(fields=["channel"], name="delivery_sending_channel_idx", condition=Q(status="sending")),
             models.Index(fields=["status", "-id"], name="delivery_status_idx"),

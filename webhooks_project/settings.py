@@ -230,8 +230,11 @@ WEBHOOKS_BREAKER_MAX_COOLOFF_S = env.float("WEBHOOKS_BREAKER_MAX_COOLOFF_S", def
 # while the rest of its lease covers the whole timeout plus the margin.
 WEBHOOKS_START_GRACE_S = env.float("WEBHOOKS_START_GRACE_S", default=5.0)
 WEBHOOKS_LEASE_MARGIN_S = env.float("WEBHOOKS_LEASE_MARGIN_S", default=10.0)
-# A delivery whose worker stopped this many times while sending it ends failed (worker_lost).
+# A delivery whose sending process was lost this many times (its lease ran out, or its
+# isolated send's process died) ends failed (worker_lost).
 WEBHOOKS_MAX_LEASE_EXPIRIES = env.int("WEBHOOKS_MAX_LEASE_EXPIRIES", default=3)
+# Such a suspect delivery is sent in a process of its own; this many at once per engine.
+WEBHOOKS_ISOLATED_SENDS = env.int("WEBHOOKS_ISOLATED_SENDS", default=4)
 # An idle engine looks for due retries this often.
 WEBHOOKS_ENGINE_POLL_S = env.float("WEBHOOKS_ENGINE_POLL_S", default=1.0)
 # An engine loop stuck this long ends its worker process, which django-q2 replaces.

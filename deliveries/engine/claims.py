@@ -53,6 +53,12 @@ class Claimed:
     automatic_attempts: int  # counting this attempt if it is automatic
     claimed_at: float  # time.monotonic() taken before the claim transaction began
     lease_s: float
+    # Times a process sending it was lost; a suspect (> 0) is sent in a process of its own (``isolation``).
+    lost_before: int = 0
+
+    @property
+    def suspect(self) -> bool:
+        return self.lost_before > 0
 
     def seconds_left(self) -> float:
         return self.claimed_at + self.lease_s - time.monotonic()
@@ -84,6 +90,7 @@ class Claimer:
         finished_unrecorded: Counter | None = None,
         local_busy: Counter | None = None,
         local_limit: int | None = None,
+        suspects: int = 0,
     ) -> list[Claimed]:
         """Claim up to ``slots`` deliveries (what this engine's free threads can start now).
 
@@ -106,7 +113,7 @@ class Claimer:
             allotted, probes = self._allot(candidates, slots, now, finished_unrecorded or Counter(), local)
             if not allotted:
                 return []
-            mark_claimed(allotted, token=token, now=now)
+            mark_claimed(allotted, token=token, now=now, suspects=suspects)
             claimed = self._prepare(token, now, started)
             breaker.note_probes(probes, now=now)
         if allotted:
@@ -161,6 +168,7 @@ class Claimer:
                 automatic_attempts=delivery.automatic_attempts,
                 claimed_at=started,
                 lease_s=lease_seconds(delivery.channel.timeout),
+                lost_before=delivery.lease_expiries,
             )
             for delivery, attempt in zip(sendable, attempts, strict=True)
         ]
@@ -250,27 +258,45 @@ def count_in_flight(channel_ids: list[int]) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def mark_claimed(allotted: dict[int, int], *, token: uuid.UUID, now: dt.datetime) -> int:
-    """Flip the oldest due rows of each channel to ``sending``, counting the attempt; the lease runs on the database's clock."""
+def mark_claimed(allotted: dict[int, int], *, token: uuid.UUID, now: dt.datetime, suspects: int = 0) -> int:
+    """Flip the oldest due rows of each channel to ``sending``, counting the attempt; the lease runs on the database's clock.
+
+    Suspects (rows whose sending process was lost before) are taken only up to ``suspects``,
+    the engine's free isolated sends, and before the channel's other rows.
+    """
     timeouts = dict(Channel.objects.filter(pk__in=list(allotted)).values_list("pk", "timeout"))
+    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+    suspect_ids: dict[int, list[int]] = {}
+    if suspects:
+        rows = due.filter(channel_id__in=list(allotted), lease_expiries__gt=0).values_list("channel_id", "pk")
+        for channel_id, pk in rows[:suspects]:
+            suspect_ids.setdefault(channel_id, []).append(pk)
     claimed = 0
     for channel_id, count in allotted.items():
-        oldest = (
-            Delivery.objects.filter(channel_id=channel_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "pk")
-            .values("pk")[:count]
-        )
         lease = dt.timedelta(seconds=lease_seconds(min(timeouts[channel_id], settings.WEBHOOKS_TIMEOUT_S)))
-        claimed += Delivery.objects.filter(pk__in=Subquery(oldest), status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.SENDING,
-            claim_token=token,
-            lease_expires_at=ExpressionWrapper(Now() + Value(lease), output_field=DateTimeField()),
-            attempt_count=F("attempt_count") + 1,
-            automatic_attempts=F("automatic_attempts")
-            + Case(When(pending_trigger__in=COUNTED_AS_AUTOMATIC, then=Value(1)), default=Value(0)),
-            updated_at=now,
-        )
+        chosen = suspect_ids.get(channel_id, [])[:count]
+        if chosen:
+            claimed += _claim_rows(Delivery.objects.filter(pk__in=chosen), token=token, lease=lease, now=now)
+        if count > len(chosen):
+            oldest = (
+                due.filter(channel_id=channel_id, lease_expiries=0)
+                .order_by("next_attempt_at", "pk")
+                .values("pk")[: count - len(chosen)]
+            )
+            claimed += _claim_rows(Delivery.objects.filter(pk__in=Subquery(oldest)), token=token, lease=lease, now=now)
     return claimed
+
+
+def _claim_rows(rows, *, token: uuid.UUID, lease: dt.timedelta, now: dt.datetime) -> int:
+    return rows.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENDING,
+        claim_token=token,
+        lease_expires_at=ExpressionWrapper(Now() + Value(lease), output_field=DateTimeField()),
+        attempt_count=F("attempt_count") + 1,
+        automatic_attempts=F("automatic_attempts")
+        + Case(When(pending_trigger__in=COUNTED_AS_AUTOMATIC, then=Value(1)), default=Value(0)),
+        updated_at=now,
+    )
 
 
 def new_attempt(delivery: Delivery, *, trigger: str, now: dt.datetime) -> Attempt:

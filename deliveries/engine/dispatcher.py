@@ -27,7 +27,7 @@ from deliveries.engine import heartbeat
 from deliveries.engine.claims import Claimed, Claimer
 from deliveries.engine.leases import requeue_expired_leases
 from deliveries.engine.results import Finished, record
-from deliveries.engine.send import send_claimed
+from deliveries.engine.send import send_claimed, send_suspect
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class Dispatcher:
         self._running_by_channel: Counter = Counter()
         # One channel holds at most a quarter of this engine's threads, whatever its cap.
         self.channel_thread_limit = max(1, self.threads // 4)
+        self._suspects_running = 0  # sends in processes of their own (``isolation``)
         self._unrecorded: list[Finished] = []
         self._record_failures = 0
         self._unrecorded_by_channel: Counter = Counter()
@@ -142,6 +143,7 @@ class Dispatcher:
             finished_unrecorded=self._unrecorded_by_channel,
             local_busy=self._running_by_channel,
             local_limit=self.channel_thread_limit,
+            suspects=max(0, settings.WEBHOOKS_ISOLATED_SENDS - self._suspects_running),
         )
         for item in claimed:
             self._start(item)
@@ -152,7 +154,8 @@ class Dispatcher:
     def _start(self, claimed: Claimed) -> None:
         self._running += 1
         self._running_by_channel[claimed.channel_id] += 1
-        future = self._pool.submit(send_claimed, claimed)
+        self._suspects_running += claimed.suspect
+        future = self._pool.submit(send_suspect if claimed.suspect else send_claimed, claimed)
 
         def done(f, claimed=claimed):
             self._ended.put(Finished(claimed, f.result()))
@@ -168,6 +171,7 @@ class Dispatcher:
                 return
             self._running -= 1
             self._running_by_channel[item.claimed.channel_id] -= 1
+            self._suspects_running -= item.claimed.suspect
             if not self._unrecorded:
                 self._oldest_unrecorded = time.monotonic()
             self._unrecorded.append(item)

@@ -47,11 +47,25 @@ class Plan:
     last_error: str
     last_response_status: int | None
     failure_reason: str
+    lost: bool = False  # the sending process died: one more towards the poison cap
 
 
-def plan_outcome(*, outcome: Outcome, trigger: str, automatic_attempts: int, now: dt.datetime) -> Plan:
-    """SPEC section 4's table. ``automatic_attempts`` counts this attempt when it was automatic."""
+def plan_outcome(
+    *, outcome: Outcome, trigger: str, automatic_attempts: int, now: dt.datetime, lost_before: int = 0
+) -> Plan:
+    """SPEC section 4's table. ``automatic_attempts`` counts this attempt when it was automatic.
+
+    An isolated send whose process died (``worker_lost``) is taken back at once, like a lease
+    that ran out, until it has been lost ``WEBHOOKS_MAX_LEASE_EXPIRIES`` times (``lost_before`` before this one).
+    """
     common = {"last_error": outcome.error, "last_response_status": outcome.response_status}
+    if outcome.error == ErrorKind.WORKER_LOST:
+        cap = settings.WEBHOOKS_MAX_LEASE_EXPIRIES
+        if lost_before + 1 < cap:
+            return Plan(DeliveryStatus.PENDING, now, None, failure_reason=outcome.error_detail, lost=True, **common)
+        reason = f"The process sending it was lost {cap} times; not sent again, in case this delivery is what kills it."
+        return Plan(DeliveryStatus.FAILED, None, now, failure_reason=reason, lost=True, **common)
+
     if outcome.succeeded:
         return Plan(DeliveryStatus.SUCCEEDED, None, now, failure_reason="", **common)
     retries_made = max(0, automatic_attempts - 1)

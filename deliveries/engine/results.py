@@ -105,10 +105,12 @@ def _apply_to_deliveries(sent: list[Finished], now: dt.datetime) -> int:
             trigger=f.claimed.trigger,
             automatic_attempts=f.claimed.automatic_attempts,
             now=now,
+            lost_before=f.claimed.lost_before,
         )
         groups[(plan, f.claimed.token)].append(f)
     lost = 0
     for (plan, token), items in groups.items():
+        lost_process = {"lease_expiries": F("lease_expiries") + 1} if plan.lost else {}
         updated = Delivery.objects.filter(
             pk__in=[f.claimed.delivery_id for f in items], claim_token=token, status=DeliveryStatus.SENDING
         ).update(
@@ -119,6 +121,7 @@ def _apply_to_deliveries(sent: list[Finished], now: dt.datetime) -> int:
             last_response_status=plan.last_response_status,
             failure_reason=plan.failure_reason,
             updated_at=now,
+            **lost_process,
             **finished_claim_columns(),
         )
         lost += len(items) - updated

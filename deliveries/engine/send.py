@@ -20,6 +20,7 @@ from deliveries.engine import transport
 from deliveries.engine.claims import Claimed
 from deliveries.engine.email_sender import email_message, send_email
 from deliveries.engine.envelope import build_envelope, signed_postback
+from deliveries.engine.isolation import send_isolated
 from deliveries.engine.jobs import Job, Outcome, clean_text, short_error
 from deliveries.engine.slack_sender import slack_message, slack_text
 
@@ -34,9 +35,20 @@ def send_claimed(claimed: Claimed) -> Outcome:
     was frozen between the claim and this line) sends nothing, since another worker may
     own the delivery by then. The transport cuts the attempt itself at the timeout.
     """
-    if claimed.seconds_left() < claimed.job.timeout + settings.WEBHOOKS_LEASE_MARGIN_S:
+    if not _lease_covers_attempt(claimed):
         return Outcome(started_at=dt.datetime.now(dt.UTC), not_started=True)
     return perform(claimed.job)
+
+
+def send_suspect(claimed: Claimed) -> Outcome:
+    """``send_claimed`` for a suspect: the same check, then the attempt in a process of its own."""
+    if not _lease_covers_attempt(claimed):
+        return Outcome(started_at=dt.datetime.now(dt.UTC), not_started=True)
+    return send_isolated(claimed.job, seconds_left=claimed.seconds_left())
+
+
+def _lease_covers_attempt(claimed: Claimed) -> bool:
+    return claimed.seconds_left() >= claimed.job.timeout + settings.WEBHOOKS_LEASE_MARGIN_S
 
 
 def perform(job: Job) -> Outcome:
