@@ -82,6 +82,7 @@ class Claimer:
 
     def __init__(self):
         self.cursor = 0  # the last channel served; the next claim starts after it
+        self._timeouts: dict[int, int] = {}  # of the channels locked by the claim in progress
 
     def claim(
         self,
@@ -113,7 +114,7 @@ class Claimer:
             allotted, probes = self._allot(candidates, slots, now, finished_unrecorded or Counter(), local)
             if not allotted:
                 return []
-            mark_claimed(allotted, token=token, now=now, suspects=suspects)
+            mark_claimed(allotted, token=token, now=now, suspects=suspects, timeouts=self._timeouts)
             claimed = self._prepare(token, now, started)
             breaker.note_probes(probes, now=now)
         if allotted:
@@ -123,7 +124,9 @@ class Claimer:
     def _allot(
         self, candidates: list[int], slots: int, now, finished: Counter, local: tuple[Counter, int]
     ) -> tuple[dict[int, int], list[int]]:
-        caps = lock_channels(candidates)
+        locked = lock_channels(candidates)
+        caps = {pk: cap for pk, (cap, _) in locked.items()}
+        self._timeouts = {pk: timeout for pk, (_, timeout) in locked.items()}
         in_flight = count_in_flight(list(caps))
         rooms, probes = {}, []
         breakers = breaker.states(list(caps))
@@ -215,13 +218,17 @@ def due_channels(*, after: int, now: dt.datetime, limit: int) -> list[int]:
 def _due_channels_from(after: int, now: dt.datetime, limit: int) -> list[int]:
     table, col = _delivery_table()
     pending = f"{col['status']} = '{DeliveryStatus.PENDING}'"  # a literal, so the partial index applies
+    # Ordered as the partial index (channel, next_attempt_at) is: otherwise PostgreSQL may walk
+    # the plain channel index instead, through every finished row of the channel (4 ms a claim
+    # after 3,000 deliveries to one channel, growing with the table).
+    order = col["next_attempt_at"]
     sql = (
         f"WITH RECURSIVE pending_channels(channel_id) AS ("
         f" SELECT (SELECT {col['channel']} FROM {table} WHERE {pending} AND {col['channel']} > %s"
-        f" ORDER BY {col['channel']} LIMIT 1)"
+        f" ORDER BY {col['channel']}, {order} LIMIT 1)"
         f" UNION ALL"
         f" SELECT (SELECT {col['channel']} FROM {table} WHERE {pending} AND {col['channel']} > p.channel_id"
-        f" ORDER BY {col['channel']} LIMIT 1)"
+        f" ORDER BY {col['channel']}, {order} LIMIT 1)"
         f" FROM pending_channels p WHERE p.channel_id IS NOT NULL)"
         f" SELECT p.channel_id FROM pending_channels p WHERE p.channel_id IS NOT NULL AND EXISTS ("
         f"SELECT 1 FROM {table} d WHERE d.{col['channel']} = p.channel_id AND d.{pending}"
@@ -232,15 +239,15 @@ def _due_channels_from(after: int, now: dt.datetime, limit: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def lock_channels(channel_ids: list[int]) -> dict[int, int | None]:
-    """Lock the channels' rows for this transaction, skipping those another claim holds: {id: max_in_flight}."""
+def lock_channels(channel_ids: list[int]) -> dict[int, tuple[int | None, int]]:
+    """Lock the channels' rows for this transaction, skipping those another claim holds: {id: (max_in_flight, timeout)}."""
     rows = (
         Channel.objects.filter(pk__in=channel_ids)
         .select_for_update(skip_locked=True, no_key=connection.vendor == "postgresql")
         .order_by("pk")
-        .values_list("pk", "max_in_flight")
+        .values_list("pk", "max_in_flight", "timeout")
     )
-    return dict(rows)
+    return {pk: (cap, timeout) for pk, cap, timeout in rows}
 
 
 def count_in_flight(channel_ids: list[int]) -> dict[int, int]:
@@ -258,13 +265,22 @@ def count_in_flight(channel_ids: list[int]) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def mark_claimed(allotted: dict[int, int], *, token: uuid.UUID, now: dt.datetime, suspects: int = 0) -> int:
+def mark_claimed(
+    allotted: dict[int, int],
+    *,
+    token: uuid.UUID,
+    now: dt.datetime,
+    suspects: int = 0,
+    timeouts: dict[int, int] | None = None,
+) -> int:
     """Flip the oldest due rows of each channel to ``sending``, counting the attempt; the lease runs on the database's clock.
 
     Suspects (rows whose sending process was lost before) are taken only up to ``suspects``,
-    the engine's free isolated sends, and before the channel's other rows.
+    the engine's free isolated sends, and before the channel's other rows. ``timeouts``: the
+    channels' timeouts, if the caller read them already.
     """
-    timeouts = dict(Channel.objects.filter(pk__in=list(allotted)).values_list("pk", "timeout"))
+    if timeouts is None or not set(allotted) <= set(timeouts):
+        timeouts = dict(Channel.objects.filter(pk__in=list(allotted)).values_list("pk", "timeout"))
     due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
     suspect_ids: dict[int, list[int]] = {}
     if suspects:

@@ -37,6 +37,7 @@ FLUSH_SIZE = 200
 RECORD_TRIES = 10  # failed writes of one batch of outcomes before it is given up
 FLUSH_AGE_S = 0.05
 HOUSEKEEPING_S = 5.0
+SUSPECT_CLAIM_INTERVAL_S = 1.0
 # After a database error, the loop waits this long before it tries again.
 ERROR_BACKOFF_S = 1.0
 
@@ -66,6 +67,7 @@ class Dispatcher:
         # One channel holds at most a quarter of this engine's threads, whatever its cap.
         self.channel_thread_limit = max(1, self.threads // 4)
         self._suspects_running = 0  # sends in processes of their own (``isolation``)
+        self._next_suspect_claim = 0.0
         self._unrecorded: list[Finished] = []
         self._record_failures = 0
         self._unrecorded_by_channel: Counter = Counter()
@@ -143,13 +145,21 @@ class Dispatcher:
             finished_unrecorded=self._unrecorded_by_channel,
             local_busy=self._running_by_channel,
             local_limit=self.channel_thread_limit,
-            suspects=max(0, settings.WEBHOOKS_ISOLATED_SENDS - self._suspects_running),
+            suspects=self._suspect_room(now),
         )
         for item in claimed:
             self._start(item)
         self.stats.claimed += len(claimed)
         self._idle = not claimed
         self._next_claim = now + (CLAIM_INTERVAL_S if claimed else self.poll_s)
+
+    def _suspect_room(self, now: float) -> int:
+        """Isolated sends this claim may start: looked for once a second (suspects are rare and can wait that long)."""
+        room = settings.WEBHOOKS_ISOLATED_SENDS - self._suspects_running
+        if room <= 0 or now < self._next_suspect_claim:
+            return 0
+        self._next_suspect_claim = now + SUSPECT_CLAIM_INTERVAL_S
+        return room
 
     def _start(self, claimed: Claimed) -> None:
         self._running += 1
@@ -200,6 +210,8 @@ class Dispatcher:
         self._unrecorded_by_channel.clear()
         self._unanswered_unrecorded = False
         self.stats.sent += sum(1 for f in batch if not f.outcome.not_started)
+        if any(f.claimed.suspect for f in batch):
+            self._next_suspect_claim = 0.0  # one may be due again at once (its process died)
         self._next_claim = min(self._next_claim, time.monotonic())  # a retry may be due at once
         self._idle = False
 

@@ -15,7 +15,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -71,13 +71,27 @@ def _record(finished: list[Finished], now: dt.datetime) -> int:
     sent = [f for f in finished if not f.outcome.not_started]
     unsent = [f for f in finished if f.outcome.not_started]
     if sent:
-        Attempt.objects.bulk_update([attempt_of(f, now) for f in sent], ATTEMPT_OUTCOME_FIELDS)
+        complete_attempts([attempt_of(f, now) for f in sent])
     lost = _apply_to_deliveries(sent, now) + give_back_unsent(unsent, now=now)
     by_channel: dict[int, list[str]] = defaultdict(list)
     for f in sent:
         by_channel[f.claimed.channel_id].append(f.outcome.error)
     breaker.record(by_channel, now=now)
     return lost
+
+
+def complete_attempts(attempts: list[Attempt]) -> None:
+    """Write the outcome columns of ``attempts``: one prepared UPDATE run for every row.
+
+    Not ``bulk_update``: its CASE expression per row and column cost the engine's control
+    thread more than the rest of recording together (py-spy, one channel at loopback speed).
+    """
+    fields = [Attempt._meta.get_field(name) for name in ATTEMPT_OUTCOME_FIELDS]
+    assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    sql = f"UPDATE {connection.ops.quote_name(Attempt._meta.db_table)} SET {assignments} WHERE id = %s"
+    rows = [[f.get_db_prep_save(getattr(a, f.attname), connection) for f in fields] + [a.pk] for a in attempts]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def attempt_of(item: Finished, now: dt.datetime) -> Attempt:
