@@ -122,3 +122,34 @@ def signed_postback(job: Job) -> tuple[str, dict, dict]:
         }
     )
     return body, headers, mask_custom_headers(job.headers or {}, headers)
+
+
+EXAMPLE_EVENT_ID = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
+EXAMPLE_OCCURRED_AT = dt.datetime(2026, 11, 23, 10, 15, tzinfo=dt.UTC)
+
+
+def example_body(*, event_type_key: str, payload: dict, native_type: str, payload_format: str) -> str:
+    """What a first attempt of an event with ``payload`` looks like in ``payload_format`` (the admin's example).
+
+    Built by the same function as every postback, from the example values of SPEC section 4.
+    """
+    job = Job(
+        kind="postback",
+        url="",
+        email_to="",
+        headers={},
+        timeout=0,
+        secrets=(),
+        event_id=EXAMPLE_EVENT_ID,
+        event_type=event_type_key,
+        event_type_name=event_type_key,
+        occurred_at=EXAMPLE_OCCURRED_AT,
+        source="shop",
+        trigger_user=None,
+        webhook_config=12,
+        retry_count=0,
+        payload=payload,
+        format=payload_format,
+        native_type=native_type,
+    )
+    return json.dumps(json.loads(build_envelope(job)), indent=2, ensure_ascii=False)
