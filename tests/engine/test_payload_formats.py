@@ -244,3 +244,32 @@ def test_a_flat_type_refuses_a_payload_key_the_flat_body_uses(key):
 def test_a_type_no_flat_channel_can_get_keeps_any_payload_key():
     event = emit("order.completed", source="shop", payload={"order": {"id": "A-1"}, "eventId": "mine"})
     assert event.payload["eventId"] == "mine"
+
+
+def test_the_readme_examples_are_read_by_the_seed_receivers_and_shaped_as_sent(receiver):
+    """The README's bodies per format (copied from the demo) against its seed's receiver and a body sent now."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Payload formats", 1)[1].split("\n## ", 1)[0]
+    examples = dict(re.findall(r"\*\*`(\w+)`\*\*.*?```json\n(.*?)\n```", section, re.S))
+    assert set(examples) == {"standard", "fakturia", "nitrobox", "flat"}
+    parse_fakturia(examples["fakturia"].encode())
+    parse_nitrobox(examples["nitrobox"].encode())
+    parse_flat(examples["flat"].encode())
+    for payload_format, key in [
+        ("standard", "customer.created"),
+        ("fakturia", "customer.created"),
+        ("nitrobox", "contract.canceled"),
+        ("flat", "document.status_changed"),
+    ]:
+        channel = postback_channel(receiver.url(f"/{payload_format}"), name=payload_format, format=payload_format)
+        subscribe(channel, key)
+    emit("customer.created", source="shop", payload=CUSTOMER)
+    emit("contract.canceled", source="shop", payload={"contract": {"id": "C-77"}})
+    emit("document.status_changed", source="shop", payload=DOCUMENT)
+    deliver_now()
+    for payload_format, example in examples.items():
+        [request] = receiver.on(f"/{payload_format}")
+        assert list(json.loads(request.body)) == list(json.loads(example)), payload_format
