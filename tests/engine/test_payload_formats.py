@@ -272,4 +272,9 @@ def test_the_readme_examples_are_read_by_the_seed_receivers_and_shaped_as_sent(r
     deliver_now()
     for payload_format, example in examples.items():
         [request] = receiver.on(f"/{payload_format}")
-        assert list(json.loads(request.body)) == list(json.loads(example)), payload_format
+        sent, shown = list(json.loads(request.body)), list(json.loads(example))
+        # The envelope's fields in order; a flat body's payload fields in the order the database keeps
+        # them (PostgreSQL's jsonb sorts keys), so as a set.
+        assert sent[:3] == shown[:3] and set(sent) == set(shown), payload_format
+        if payload_format != "flat":
+            assert sent == shown, payload_format
