@@ -7,6 +7,7 @@ from channels.kinds import ChannelKind
 from channels.secrets import generate_secret
 from channels.validation import validate_channel, validate_subscription
 from common.fields import EncryptedJSONField, EncryptedTextField
+from events.formats import PayloadFormat
 from events.models import EventType, Source
 
 MAX_TIMEOUT_S = 30  # hard upper bound (seed 004); WEBHOOKS_TIMEOUT_S may lower it
@@ -29,6 +30,13 @@ class Channel(models.Model):
     secret = EncryptedTextField(blank=True, editable=False)
     previous_secret = EncryptedTextField(blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    format = models.CharField(
+        max_length=20,
+        choices=PayloadFormat.choices,
+        default=PayloadFormat.STANDARD,
+        help_text="Postback channels: the body's shape and the event type names, for receivers written for "
+        "one of the seed systems (SPEC section 12).",
+    )
     headers = EncryptedJSONField(default=dict, blank=True, help_text="Extra HTTP headers sent with each postback.")
     timeout = models.PositiveSmallIntegerField(
         default=default_timeout,
@@ -68,6 +76,12 @@ class Channel(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(kind=ChannelKind.EMAIL) | ~Q(email_to=""), name="channel_email_to_required"
+            ),
+            # Only a postback's body has a format; e-mail and Slack messages are text for people.
+            models.CheckConstraint(
+                condition=Q(format__in=PayloadFormat.values)
+                & (Q(kind=ChannelKind.POSTBACK) | Q(format=PayloadFormat.STANDARD)),
+                name="channel_format_valid",
             ),
             # The column holds a token, so the database can only tell that there is a secret.
             models.CheckConstraint(

@@ -14,7 +14,12 @@ from rest_framework import serializers
 from channels.kinds import ChannelKind
 from channels.masking import headers_for
 from channels.models import MAX_TIMEOUT_S, Channel, Subscription
+from events.formats import EXPLANATIONS, PayloadFormat
 from events.models import EventType, Source
+
+FORMAT_HELP = "Postback channels: the body's format (SPEC section 12), default standard. " + " ".join(
+    f"`{value}`: {EXPLANATIONS[value]}" for value in PayloadFormat.values
+)
 
 
 @extend_schema_field(
@@ -33,6 +38,7 @@ class HeadersField(serializers.JSONField):
 
 class ChannelSerializer(serializers.ModelSerializer):
     headers = HeadersField(required=False)
+    format = serializers.ChoiceField(choices=PayloadFormat.choices, read_only=True, help_text=FORMAT_HELP)
     # Not the model's URLField: email channels have none, and "" is not a URI.
     url = serializers.CharField(read_only=True, help_text="Postback or Slack incoming-webhook URL; empty for email.")
     breaker = serializers.SerializerMethodField(
@@ -48,6 +54,7 @@ class ChannelSerializer(serializers.ModelSerializer):
             "kind",
             "url",
             "email_to",
+            "format",
             "headers",
             "timeout",
             "active",
@@ -110,6 +117,7 @@ class ChannelInputSerializer(serializers.Serializer):
     email_to = serializers.CharField(
         max_length=1000, required=False, allow_blank=True, help_text="Email channels: comma-separated recipients."
     )
+    format = serializers.ChoiceField(choices=PayloadFormat.choices, required=False, help_text=FORMAT_HELP)
     headers = HeadersField(required=False)
     timeout = serializers.IntegerField(
         min_value=1, max_value=MAX_TIMEOUT_S, required=False, help_text="Seconds to wait for the endpoint's answer."

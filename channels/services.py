@@ -25,6 +25,7 @@ from channels.validation import validate_sources
 from common.audit import ADDITION, DELETION, describe_changes, record
 from common.masking import mask_query_strings
 from common.permissions import require_permission
+from events.formats import PayloadFormat
 from events.models import EventType
 
 SECRET_ROTATION_GRACE = timedelta(hours=24)
@@ -36,7 +37,7 @@ ATTACH_PERMISSION = "channels.add_subscription"
 EDIT_ATTACHMENT_PERMISSION = "channels.change_subscription"
 DETACH_PERMISSION = "channels.delete_subscription"
 # What a channel's create and change may set (the secret has its own service).
-CHANNEL_FIELDS = ("name", "kind", "url", "email_to", "headers", "timeout", "active")
+CHANNEL_FIELDS = ("name", "kind", "url", "email_to", "format", "headers", "timeout", "active")
 CHANNEL_IN_USE = (
     "This channel has deliveries in the log, so it cannot be deleted. Deactivate it instead "
     "(untick “Active”, or set active: false over the API) to stop sending to it; its deliveries "
@@ -53,6 +54,7 @@ def create_channel(
     kind: str = ChannelKind.POSTBACK,
     url: str = "",
     email_to: str = "",
+    format: str = PayloadFormat.STANDARD,
     headers: dict | None = None,
     timeout: int | None = None,
     active: bool = True,
@@ -61,7 +63,13 @@ def create_channel(
     """A new channel; a postback channel gets its signing secret when saved (``Channel.save``)."""
     require_permission(user, CREATE_PERMISSION, "You do not have permission to create channels.")
     channel = Channel(
-        name=name, kind=kind, url=url, email_to=email_to, headers={} if headers is None else headers, active=active
+        name=name,
+        kind=kind,
+        url=url,
+        email_to=email_to,
+        format=format,
+        headers={} if headers is None else headers,
+        active=active,
     )
     if timeout is not None:
         channel.timeout = timeout
@@ -74,6 +82,8 @@ def create_channel(
 def _summary(channel: Channel) -> str:
     """What a channel is, for the audit trail: kind, target, header names (never their values)."""
     parts = [channel.kind]
+    if channel.format != PayloadFormat.STANDARD:
+        parts.append(f"format {channel.format}")
     if channel.url:
         parts.append(f"url {mask_query_strings(channel.url)}")
     if channel.email_to:

@@ -11,6 +11,8 @@ from django.core.validators import EmailValidator
 
 from channels.kinds import ChannelKind
 from channels.ssrf import BlockedTarget, vet_url
+from events.catalogue.names import formats_of, native_name
+from events.formats import PayloadFormat
 from events.models import Source
 
 # Headers a channel's custom headers may not set: the envelope's own.
@@ -83,8 +85,46 @@ def validate_channel(channel) -> None:
         errors.update(exc.message_dict)
     if channel.timeout is not None and not 1 <= channel.timeout <= settings.WEBHOOKS_TIMEOUT_S:
         errors["timeout"] = f"Timeout must be between 1 and {settings.WEBHOOKS_TIMEOUT_S} seconds."
+    format_problem = _format_problem(channel)
+    if format_problem:
+        errors["format"] = format_problem
     if errors:
         raise ValidationError(errors)
+
+
+def _format_problem(channel) -> str | None:
+    """Why ``channel`` cannot have its format: not a postback, or attached to types the format has no name for."""
+    payload_format = channel.format or PayloadFormat.STANDARD
+    if payload_format not in PayloadFormat.values:
+        return f"Unknown format; use one of {', '.join(PayloadFormat.values)}."
+    if payload_format == PayloadFormat.STANDARD:
+        return None
+    if channel.kind != ChannelKind.POSTBACK:
+        return "Only postback channels have a payload format; e-mail and Slack channels use standard."
+    if channel.pk is None:
+        return None
+    # A channel whose format changes keeps its subscriptions: each must still have a name in the new one.
+    unnamed = [
+        key
+        for key in channel.subscriptions.order_by("event_type__position").values_list("event_type_id", flat=True)
+        if native_name(key, payload_format) is None
+    ]
+    if unnamed:
+        return (
+            f"The {payload_format} format has no name for {', '.join(unnamed)}, attached to this channel; "
+            "detach them first, or keep a format that names them."
+        )
+    return None
+
+
+def format_refusal(event_type_key: str, payload_format: str) -> str | None:
+    """Why a type may not go to a channel of ``payload_format`` (the format has no name for it), or None."""
+    if native_name(event_type_key, payload_format) is not None:
+        return None
+    return (
+        f"Event type {event_type_key} has no name in the {payload_format} format, so it cannot be sent to this "
+        f"channel; it exists in the formats: {', '.join(formats_of(event_type_key))}."
+    )
 
 
 def validate_sources(sources) -> list[str]:
@@ -108,5 +148,9 @@ def validate_subscription(subscription) -> None:
         and not subscription.channel.is_postback
     ):
         errors["channel"] = f"Event type {subscription.event_type_id} can only be sent to postback channels."
+    elif subscription.event_type_id and subscription.channel_id and subscription.channel.is_postback:
+        refusal = format_refusal(subscription.event_type_id, subscription.channel.format)
+        if refusal:
+            errors["channel"] = refusal
     if errors:
         raise ValidationError(errors)

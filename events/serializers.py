@@ -7,10 +7,13 @@ services (``emit``, ``set_event_type_enabled``) decide what is valid.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from events.catalogue.names import formats_of, native_name
 from events.models import Event, EventType, Source
 
 
 class EventTypeSerializer(serializers.ModelSerializer):
+    names = serializers.SerializerMethodField()
+
     class Meta:
         model = EventType
         fields = [
@@ -25,8 +28,21 @@ class EventTypeSerializer(serializers.ModelSerializer):
             "postback_only",
             "example_payload",
             "payload_schema",
+            "names",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "The type's name in each payload format that names it (SPEC section 12), e.g. "
+            '`{"standard": "customer.created", "fakturia": "CUSTOMER_CREATED", "nitrobox": "customer.created"}`. '
+            "Only channels of these formats can be attached to it; ingest accepts any of these names.",
+        }
+    )
+    def get_names(self, event_type) -> dict:
+        return {f: native_name(event_type.key, f) for f in formats_of(event_type.key)}
 
 
 class EventTypeUpdateSerializer(serializers.Serializer):
@@ -63,7 +79,11 @@ class EventDetailSerializer(EventSerializer):
 class EventIngestSerializer(serializers.Serializer):
     """``POST events/``: what the caller says happened. ``emit`` validates type, payload and schema."""
 
-    type = serializers.CharField(max_length=100, help_text="Event type key from `event-types/`, e.g. order.completed.")
+    type = serializers.CharField(
+        max_length=100,
+        help_text="Event type key from `event-types/`, e.g. order.completed, or one of its `names` in a payload "
+        "format (CUSTOMER_CREATED is customer.created); the event is stored under the key.",
+    )
     source = serializers.ChoiceField(choices=Source.choices, help_text="Where it happened.")
     payload = PayloadField(help_text="A JSON object; must satisfy the event type's `payload_schema` when it has one.")
     id = serializers.UUIDField(

@@ -17,7 +17,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from events.catalogue.names import FLAT, key_for
 from events.exceptions import PayloadTooLarge
+from events.formats import FLAT_RESERVED_KEYS
 from events.models import EventType
 
 MAX_PAYLOAD_DEPTH = 64
@@ -26,12 +28,13 @@ MAX_ORDER_REF_LENGTH = 100
 
 
 def validated_event_type(key) -> EventType:
+    """The type named ``key``: a catalogue key, or a native name of a seed format (``CUSTOMER_CREATED``)."""
     if not isinstance(key, str) or not key:
         raise ValidationError({"type": ["An event type key is required."]})
     if len(key) > 100 or not _KEY_RE.fullmatch(key):
         # Not a key at all (control characters, lone surrogates...): no lookup needed, or possible.
         raise ValidationError({"type": ["Unknown event type; keys look like order.completed."]})
-    event_type = EventType.objects.filter(pk=key).first()
+    event_type = EventType.objects.filter(pk=key_for(key)).first()
     if event_type is None:
         raise ValidationError({"type": [f"Unknown event type {key!r}."]})
     return event_type
@@ -114,6 +117,19 @@ def validate_payload(payload, event_type: EventType) -> None:
         encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError) as exc:
         raise ValidationError({"payload": [f"The payload is not valid JSON: {str(exc)[:200]}"]}) from exc
+    if event_type.pk in FLAT:
+        # A flat body puts the payload's fields beside these (SPEC section 12): one would overwrite the other.
+        clashing = [key for key in FLAT_RESERVED_KEYS if key in payload]
+        if clashing:
+            raise ValidationError(
+                {
+                    "payload": [
+                        f"{event_type.key} can be sent to flat channels, whose body puts the payload's fields at "
+                        f"the top level beside {', '.join(FLAT_RESERVED_KEYS)}; the payload may not use "
+                        f"{', '.join(clashing)} as a key."
+                    ]
+                }
+            )
     limit = settings.WEBHOOKS_MAX_PAYLOAD_BYTES
     if len(encoded) > limit:
         raise PayloadTooLarge({"payload": [f"The payload is {len(encoded)} bytes; the limit is {limit} bytes."]})

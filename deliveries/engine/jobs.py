@@ -15,6 +15,8 @@ from django.conf import settings
 from channels.secrets import signing_secrets
 from common.masking import mask_query_strings
 from deliveries.models import Delivery
+from events.catalogue.names import native_name
+from events.formats import PayloadFormat
 
 # 408 Request Timeout, 425 Too Early, 429 Too Many Requests, and the gateway family (SPEC section 4).
 RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -42,6 +44,9 @@ class Job:
     payload: dict
     delivery_id: int | None = None
     channel_id: int | None = None
+    # The channel's payload format (SPEC section 12) and what that format calls the event type.
+    format: str = PayloadFormat.STANDARD
+    native_type: str = ""
 
 
 @dataclass
@@ -99,6 +104,7 @@ def build_job(*, delivery: Delivery, trigger: str, retry_count: int) -> Job:
     event = delivery.event
     channel = delivery.channel
     user = event.triggered_by
+    payload_format = channel.format if channel.is_postback else PayloadFormat.STANDARD
     return Job(
         kind=channel.kind,
         url=channel.url,
@@ -117,4 +123,7 @@ def build_job(*, delivery: Delivery, trigger: str, retry_count: int) -> Job:
         payload=event.payload,
         delivery_id=delivery.pk,
         channel_id=channel.pk,
+        format=payload_format,
+        # None only for a type attached before its channel's format changed (validation refuses both since).
+        native_type=native_name(delivery.event_type_id, payload_format) or delivery.event_type_id,
     )

@@ -45,3 +45,11 @@ def load_catalogue(event_type_model) -> int:
         )
         created += was_created
     return created
+
+
+# Every native name belongs to a catalogue type, and none is another type's key.
+from events.catalogue.names import KEY_BY_NATIVE_NAME  # noqa: E402
+
+for _name, _key in KEY_BY_NATIVE_NAME.items():
+    assert _key in KEYS, f"native name {_name} names {_key}, which is not in the catalogue"
+    assert _name not in KEYS or _name == _key, f"native name {_name} is the key of another type"

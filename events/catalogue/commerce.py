@@ -60,7 +60,8 @@ COMMERCE = [
         "Order canceled",
         "Orders",
         "An existing order was canceled.",
-        {"order": ORDER},
+        # Seed 000's order.cancelled carries the order; seed 001's ORDER_CANCELLED an orderCustomer.
+        {"order": ORDER, "orderCustomer": {"orderId": "A-1001"}},
         availability=ON_DEMAND,
     ),
     entry(

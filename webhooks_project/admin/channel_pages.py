@@ -44,11 +44,13 @@ from common.audit import audit_page_url, history_of
 from deliveries.recovery import RECOVER
 from deliveries.selectors import channel_health, last_failure_of, recent_tests_of
 from deliveries.services import SEND_TEST, send_test_event
+from events.formats import EXPLANATIONS, PayloadFormat
 from webhooks_project.admin.channel_reenable import ReenableChannelMixin
+from webhooks_project.admin.format_examples import format_examples
 from webhooks_project.admin.recover_pages import latest_job, recover_urls
 
 KIND_FIELDS = {
-    ChannelKind.POSTBACK: ["name", "kind", "url", "headers", "timeout", "active"],
+    ChannelKind.POSTBACK: ["name", "kind", "url", "format", "headers", "timeout", "active"],
     ChannelKind.SLACK: ["name", "kind", "url", "timeout", "active"],
     ChannelKind.EMAIL: ["name", "kind", "email_to", "active"],
 }
@@ -64,13 +66,31 @@ class ChannelChangeList(ChangeList):
             channel.health = health.get(channel.pk)
 
 
+class ChannelForm(forms.ModelForm):
+    """The admin's channel form. A post without ``format`` (a script written before formats) keeps the stored one."""
+
+    def clean_format(self):
+        value = self.cleaned_data.get("format")
+        return value or self.instance.format or PayloadFormat.STANDARD
+
+
 @admin.register(Channel)
 class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "kind", "target", "active", "sending_state", "success_rate_24h", "last_failure_24h"]
-    list_filter = ["kind", "active"]
+    list_display = [
+        "name",
+        "kind",
+        "format",
+        "target",
+        "active",
+        "sending_state",
+        "success_rate_24h",
+        "last_failure_24h",
+    ]
+    list_filter = ["kind", "format", "active"]
     search_fields = ["name", "url"]
     show_facets = admin.ShowFacets.NEVER
     change_form_template = "admin/channels/channel/change_form.html"
+    form = ChannelForm
 
     def get_changelist(self, request, **kwargs):
         return ChannelChangeList
@@ -173,13 +193,28 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
         if obj is None and "kind" in form.base_fields:
             # The kind was chosen on the previous page; the form is that kind's.
             form.base_fields["kind"].widget = forms.HiddenInput()
+        if "format" in form.base_fields:
+            current = obj.format if obj is not None else PayloadFormat.STANDARD
+            field = form.base_fields["format"]
+            field.required = False  # ChannelForm.clean_format: missing keeps the stored format
+            field.widget.attrs["data-format-select"] = "1"
+            # The chosen format's line; staff.js replaces it as the select changes.
+            field.help_text = EXPLANATIONS[PayloadFormat(current)]
         if "headers" in form.base_fields:
             form.base_fields[
                 "headers"
             ].help_text = 'A JSON object, e.g. {"X-Api-Key": "..."}. The signature headers are set by the service.'
         return form
 
+    def _format_context(self, request, obj=None) -> dict:
+        if (self._kind(request, obj) or ChannelKind.POSTBACK) != ChannelKind.POSTBACK:
+            return {}
+        current = request.POST.get("format") or (obj.format if obj is not None else PayloadFormat.STANDARD)
+        examples = format_examples(current=current)
+        return {"format_examples": examples, "format_current": examples["formats"][examples["current"]]}
+
     def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), **self._format_context(request)}
         if self._kind(request) is None:
             if not self.has_add_permission(request):
                 raise PermissionDenied
@@ -223,6 +258,7 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
                     "subscriptions": channel.subscriptions.select_related("event_type").order_by(
                         "event_type__position"
                     ),
+                    **self._format_context(request, channel),
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)

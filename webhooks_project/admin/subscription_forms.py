@@ -4,6 +4,8 @@ from django import forms
 
 from channels.kinds import ChannelKind
 from channels.models import Channel
+from events.catalogue.names import formats_of
+from events.formats import PayloadFormat
 from events.models import EventType, Source
 
 
@@ -29,7 +31,19 @@ class AttachChannelForm(forms.Form):
         if event_type.postback_only:
             channels = channels.filter(kind=ChannelKind.POSTBACK)
         self.fields["channel"].queryset = channels
-        self.fields["channel"].label_from_instance = lambda c: f"{c.name} ({c.get_kind_display()})"
+        self.fields["channel"].label_from_instance = _channel_label
+        # Which channels can take the type (the attach service refuses the others, naming these formats).
+        self.fields[
+            "channel"
+        ].help_text = (
+            f"{event_type.key} can go to postback channels of the formats: {', '.join(formats_of(event_type.key))}."
+        )
+
+
+def _channel_label(channel: Channel) -> str:
+    if channel.is_postback and channel.format != PayloadFormat.STANDARD:
+        return f"{channel.name} ({channel.get_kind_display()}, {channel.get_format_display()} format)"
+    return f"{channel.name} ({channel.get_kind_display()})"
 
 
 class EditSubscriptionForm(forms.Form):

@@ -10,6 +10,7 @@ from channels.kinds import ChannelKind
 from channels.models import Channel, Subscription
 from channels.services import attach_channel, create_channel, update_channel, update_subscription
 from deliveries.schedules import register_schedules
+from events.formats import PayloadFormat
 from events.models import EventType
 from events.services import set_event_type_enabled
 
@@ -28,6 +29,10 @@ DEMO_SUBSCRIPTIONS = [
     ("customer.created", "Demo receiver", ["admin", "shop", "funnel"]),
     ("order.completed", "Sales team (email)", ["shop"]),
     ("contact.created", "Team chat (Slack)", ["funnel"]),
+    # One channel per seed system's payload format (SPEC section 12), all to the demo receiver.
+    ("customer.created", "Demo receiver (fakturia format)", ["admin", "shop", "funnel"]),
+    ("contract.canceled", "Demo receiver (nitrobox format)", ["admin", "shop", "funnel"]),
+    ("document.status_changed", "Demo receiver (flat format)", ["admin", "shop", "funnel"]),
 ]
 
 
@@ -49,6 +54,12 @@ class Command(BaseCommand):
             "Demo receiver": dict(kind=ChannelKind.POSTBACK, url=DEMO_RECEIVER_URL, timeout=10),
             "Sales team (email)": dict(kind=ChannelKind.EMAIL, email_to="sales@example.com"),
             "Team chat (Slack)": dict(kind=ChannelKind.SLACK, url=DEMO_SLACK_URL),
+            **{
+                f"Demo receiver ({payload_format} format)": dict(
+                    kind=ChannelKind.POSTBACK, url=DEMO_RECEIVER_URL, timeout=10, format=payload_format
+                )
+                for payload_format in (PayloadFormat.FAKTURIA, PayloadFormat.NITROBOX, PayloadFormat.FLAT)
+            },
         }
         by_name = {}
         for name, fields in channels.items():

@@ -57,8 +57,40 @@
     }
     setTimeout(poll, 1000);
   }
+  // The channel form's payload format: its one-line explanation and an example body follow the select.
+  function formatExamples(data) {
+    var select = document.querySelector("select[data-format-select]");
+    var typeSelect = document.getElementById("format-example-type");
+    var body = document.getElementById("format-example-body");
+    if (!select || !typeSelect || !body) { return; }
+    var help = select.closest(".form-row").querySelector(".help");
+    function show() {
+      var format = data.formats[select.value] || data.formats[data.current];
+      var type = typeSelect.value;
+      var found = format.types.filter(function (t) { return t[0] === type; })[0] || format.types[0];
+      body.textContent = found ? found[2] : "";
+    }
+    function refill() {
+      var format = data.formats[select.value] || data.formats[data.current];
+      var keep = typeSelect.value;
+      typeSelect.textContent = "";
+      format.types.forEach(function (t) {
+        var option = document.createElement("option");
+        option.value = t[0];
+        option.textContent = t[1];
+        if (t[0] === keep) { option.selected = true; }
+        typeSelect.appendChild(option);
+      });
+      if (help) { help.textContent = format.explanation; }
+      show();
+    }
+    select.addEventListener("change", refill);
+    typeSelect.addEventListener("change", show);
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form.switch-form").forEach(wire);
+    var examples = document.getElementById("format-examples");
+    if (examples) { formatExamples(JSON.parse(examples.textContent)); }
     document.querySelectorAll("select[data-select-filter]").forEach(function (select) {
       select.addEventListener("change", function () { window.location.search = select.value; });
     });
