@@ -17,6 +17,7 @@ def derive(results: dict) -> None:
     ratio("ratio_e2e_pg_vs_raw", "e2e_pg_redis_per_s", "raw_session_posts_per_s")
     ratio("ratio_e2e_sqlite_vs_raw", "e2e_sqlite_per_s", "raw_session_posts_per_s")
     ratio("ratio_e2e_sqlite_vs_q2_noop", "e2e_sqlite_per_s", "q2_noop_sqlite_per_s")
+    ratio("ratio_latency100_vs_e2e", "latency100_per_s", "e2e_pg_redis_per_s")
 
 
 def verdict(key: str, value) -> str:
@@ -65,7 +66,8 @@ def render_markdown(output: dict) -> str:
         f"(`bench/results.json`). Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, "
         f"{m['os']}; Python {m['python']}, Django {m['django']}, django-q2 {m['django_q2']}, "
         f"DRF {m['djangorestframework']}, requests {m['requests']}, uvicorn {m['uvicorn']}, gunicorn {m['gunicorn']}, "
-        f"PostgreSQL {m['postgresql'] or 'absent'}, Redis {m['redis'] or 'absent'}. "
+        f"PostgreSQL {m['postgresql'] or 'absent'}, Redis {m['redis'] or 'absent'}; "
+        f"receiver {output.get('receiver') or 'bench'}. "
         f"Load average (1, 5, 15 min) {m['loadavg_at_start']} at the start and {m['loadavg_at_end']} at the end: "
         "other engineers' test suites were running on the same two cores.",
         "",

@@ -19,6 +19,7 @@ from bench.harness import Receiver, ScenarioError, poll
 from channels.kinds import ChannelKind
 from channels.models import Channel
 from channels.services import attach_channel
+from deliveries.fanout import emit_event
 from deliveries.models import Delivery
 from events.catalogue.examples import ORDER
 from events.models import EventType
@@ -71,6 +72,24 @@ def emit_backlog(n: int, *, batch: int = 500, start: int = 0) -> float:
         with transaction.atomic():
             for i in range(first, min(first + batch, start + n)):
                 emit_order(i)
+    return time.perf_counter() - began
+
+
+def emit_spread(n: int, channel_ids: list[int], *, batch: int = 500) -> float:
+    """Commit ``n`` events (500 per transaction), each delivered to one of ``channel_ids`` in turn
+    (the others are left out with ``emit_event``'s ``except_channel_ids``); returns the seconds it took."""
+    began = time.perf_counter()
+    others = {c: tuple(x for x in channel_ids if x != c) for c in channel_ids}
+    for first in range(0, n, batch):
+        with transaction.atomic():
+            for i in range(first, min(first + batch, n)):
+                emit_event(
+                    "order.completed",
+                    source="shop",
+                    payload=order_payload(i),
+                    order_ref=f"B-{i}",
+                    except_channel_ids=others[channel_ids[i % len(channel_ids)]],
+                )
     return time.perf_counter() - began
 
 
