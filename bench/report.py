@@ -142,6 +142,15 @@ DETAILS = [
     ("e2e_pg_redis", _e2e),
     ("q2_noop_sqlite", lambda x: f"{x['tasks']:,} tasks drained in {x['seconds']} s."),
     ("q2_noop_pg_redis", lambda x: f"{x['tasks']:,} tasks drained in {x['seconds']} s."),
+    (
+        "latency100",
+        lambda x: (
+            f"{x['events']:,} deliveries to {x['channels']} channels answering after {x['endpoint_delay_s']} s "
+            f"in {x['seconds']} s; in flight at most {x['in_flight_max']}, {x['in_flight_mean']} on average "
+            f"(settings allow {x['engine_bound']['in_flight']}); CPU s qcluster {x['cpu_s_qcluster_tree']}, "
+            f"receiver {x['cpu_s_receiver']}; duplicates {x['duplicates']}."
+        ),
+    ),
     ("latency_sqlite", _latency),
     ("latency_pg_redis", _latency),
     (

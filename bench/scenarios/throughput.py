@@ -124,8 +124,7 @@ def e2e(cfg) -> dict:
     start = time.time()
     cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
     try:
-        # nginx's count is polled: its "last" is the poll that saw the last post, at most 20 ms late.
-        stats = wait_for_count(receiver, n, timeout=cfg["timeout"], interval=0.02 if receiver.kind == "nginx" else 0.1)
+        stats = wait_for_count(receiver, n, timeout=cfg["timeout"])
     finally:
         stop_process(cluster)
     elapsed = stats["last"] - start
@@ -206,7 +205,7 @@ def latency100(cfg) -> dict:
     start = time.time()
     cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
     try:
-        stats = wait_for_count(receiver, n, timeout=cfg["timeout"], interval=0.1)
+        stats = wait_for_count(receiver, n, timeout=cfg["timeout"])
         cluster_cpu = _tree_cpu_seconds(cluster.pid)
     finally:
         stop_process(cluster)
