@@ -12,9 +12,11 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 from contextlib import contextmanager
@@ -204,6 +206,7 @@ def stop_process(proc: subprocess.Popen, *, grace: float = 15.0) -> None:
 class Receiver:
     proc: subprocess.Popen
     url: str
+    kind = "bench"
 
     def stats(self) -> dict:
         return requests.get(f"{self.url}/_stats", timeout=10).json()
@@ -323,3 +326,156 @@ def dump_json(path: Path, data) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
     tmp.replace(path)
+
+
+# --- nginx: the fastest receiver, when installed -------------------------------------
+
+NGINX = os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")
+NGINX_STATUS = "/_nginx_status"
+
+
+def nginx_binary(path: str | None = None) -> str | None:
+    """The nginx executable to use as the receiver, or None (the bench's own receiver is the fallback)."""
+    path = path if path is not None else NGINX
+    return path if path and os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+def nginx_version(binary: str) -> str:
+    """``nginx 1.22.1`` from ``nginx -v`` (which writes to stderr)."""
+    out = subprocess.run([binary, "-v"], capture_output=True, text=True, timeout=10)
+    text = (out.stderr or out.stdout).strip()
+    return "nginx " + text.rsplit("/", 1)[-1] if "/" in text else "nginx"
+
+
+def nginx_config(*, port: int, tmp: Path) -> str:
+    """A config with every path under ``tmp``: 200 "ok" to any method, request counts at NGINX_STATUS."""
+    return f"""daemon off;
+worker_processes auto;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    client_body_buffer_size 1m;
+    client_max_body_size 16m;
+    keepalive_timeout 75s;
+    keepalive_requests 1000000;
+    server {{
+        listen 127.0.0.1:{port} backlog=2048;
+        location = {NGINX_STATUS} {{ stub_status; }}
+        location / {{ default_type text/plain; return 200 "ok"; }}
+    }}
+}}
+"""
+
+
+class NginxReceiver:
+    """The Receiver interface over nginx's stub_status: counts only (no arrivals).
+
+    stub_status counts every request, its own polls included; each instance counts from its
+    own baseline and subtracts its own polls, so only one instance may poll at a time (the
+    harness between scenarios, or the scenario's process). ``first``/``last`` are the times of
+    the polls that first saw a post / the current count: at most one poll interval late.
+    """
+
+    kind = "nginx"
+
+    def __init__(self, proc, url: str):
+        self.proc = proc
+        self.url = url
+        self._base = 0
+        self._polls = 0
+        self.reset()
+
+    def _requests(self) -> int:
+        text = requests.get(f"{self.url}{NGINX_STATUS}", timeout=10).text
+        self._polls += 1
+        return int(text.splitlines()[2].split()[2])  # "accepts handled requests"
+
+    def stats(self) -> dict:
+        count = self._requests() - self._base - self._polls
+        now = time.time()
+        if count and self._first is None:
+            self._first = now
+        if count != self._last_count:
+            self._last, self._last_count = now, count
+        return {"count": count, "first": self._first, "last": self._last}
+
+    def count(self) -> int:
+        return self.stats()["count"]
+
+    def arrivals(self):
+        raise ScenarioError("nginx records no arrivals: this scenario needs the bench receiver")
+
+    def reset(self) -> None:
+        self._base = self._requests()  # counts this poll too
+        self._polls = 0
+        self._first = self._last = None
+        self._last_count = 0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def nginx_process(binary: str, log: Path):
+    """nginx on a free port of 127.0.0.1, its config and every file it writes in a temp dir."""
+    with tempfile.TemporaryDirectory(prefix="bench-nginx-") as tmp:
+        port = free_port()
+        conf = Path(tmp) / "nginx.conf"
+        conf.write_text(nginx_config(port=port, tmp=Path(tmp)))
+        proc = subprocess.Popen(
+            [binary, "-p", tmp, "-c", str(conf), "-e", f"{tmp}/error.log"],
+            stdout=open(log, "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+
+            def up():
+                if proc.poll() is not None:
+                    raise ScenarioError(f"nginx exited: {(Path(tmp) / 'error.log').read_text()[-300:]}")
+                try:
+                    return NginxReceiver(proc, url)
+                except requests.RequestException:
+                    return None
+
+            yield poll(up, timeout=20, what="nginx")
+        finally:
+            stop_process(proc)
+
+
+@contextmanager
+def receivers(log_dir: Path):
+    """(fast, bench, label): nginx when installed and it starts, else the bench receiver, for the
+    scenarios that need only a 200; the bench receiver for those that need its arrivals or delays."""
+    with receiver_process(log_dir / "receiver.log") as bench:
+        binary = nginx_binary()
+        if binary is None:
+            yield bench, bench, "bench"
+            return
+        try:
+            nginx = nginx_process(binary, log_dir / "nginx.log")
+            fast = nginx.__enter__()
+        except ScenarioError as exc:
+            print(f"bench: nginx did not start ({exc}); using the bench receiver", flush=True)
+            yield bench, bench, "bench"
+            return
+        try:
+            yield fast, bench, nginx_version(binary)
+        finally:
+            nginx.__exit__(None, None, None)
+
+
+def receiver_client(kind: str, url: str):
+    """In a scenario's process: the Receiver (or NginxReceiver) the harness gave it."""
+    return NginxReceiver(None, url) if kind == "nginx" else Receiver(None, url)

@@ -14,6 +14,7 @@ Run: ``python bench/receiver.py`` binds 127.0.0.1 on an ephemeral port, prints
 
 import asyncio
 import json
+import os
 import socket
 import sys
 import time
@@ -74,7 +75,9 @@ async def app(scope, receive, send):
     if path == "/_stats":
         first = _arrivals[0][0] if _arrivals else None
         last = _arrivals[-1][0] if _arrivals else None
-        await _answer(send, 200, _json({"count": _count, "first": first, "last": last}), b"application/json")
+        await _answer(
+            send, 200, _json({"count": _count, "first": first, "last": last, "pid": os.getpid()}), b"application/json"
+        )
     elif path == "/_arrivals":
         await _answer(send, 200, _json(_arrivals), b"application/json")
     elif path == "/_reset":

@@ -17,6 +17,7 @@ def derive(results: dict) -> None:
     ratio("ratio_e2e_pg_vs_raw", "e2e_pg_redis_per_s", "raw_session_posts_per_s")
     ratio("ratio_e2e_sqlite_vs_raw", "e2e_sqlite_per_s", "raw_session_posts_per_s")
     ratio("ratio_e2e_sqlite_vs_q2_noop", "e2e_sqlite_per_s", "q2_noop_sqlite_per_s")
+    ratio("ratio_latency100_vs_e2e", "latency100_per_s", "e2e_pg_redis_per_s")
 
 
 def verdict(key: str, value) -> str:
@@ -65,7 +66,8 @@ def render_markdown(output: dict) -> str:
         f"(`bench/results.json`). Machine: {m['nproc']} CPUs ({m['cpu_model']}), {m['memory_gib']} GiB, "
         f"{m['os']}; Python {m['python']}, Django {m['django']}, django-q2 {m['django_q2']}, "
         f"DRF {m['djangorestframework']}, requests {m['requests']}, uvicorn {m['uvicorn']}, gunicorn {m['gunicorn']}, "
-        f"PostgreSQL {m['postgresql'] or 'absent'}, Redis {m['redis'] or 'absent'}. "
+        f"PostgreSQL {m['postgresql'] or 'absent'}, Redis {m['redis'] or 'absent'}; "
+        f"receiver {output.get('receiver') or 'bench'}. "
         f"Load average (1, 5, 15 min) {m['loadavg_at_start']} at the start and {m['loadavg_at_end']} at the end: "
         "other engineers' test suites were running on the same two cores.",
         "",
@@ -140,6 +142,15 @@ DETAILS = [
     ("e2e_pg_redis", _e2e),
     ("q2_noop_sqlite", lambda x: f"{x['tasks']:,} tasks drained in {x['seconds']} s."),
     ("q2_noop_pg_redis", lambda x: f"{x['tasks']:,} tasks drained in {x['seconds']} s."),
+    (
+        "latency100",
+        lambda x: (
+            f"{x['events']:,} deliveries to {x['channels']} channels answering after {x['endpoint_delay_s']} s "
+            f"in {x['seconds']} s; in flight at most {x['in_flight_max']}, {x['in_flight_mean']} on average "
+            f"(settings allow {x['engine_bound']['in_flight']}); CPU s qcluster {x['cpu_s_qcluster_tree']}, "
+            f"receiver {x['cpu_s_receiver']}; duplicates {x['duplicates']}."
+        ),
+    ),
     ("latency_sqlite", _latency),
     ("latency_pg_redis", _latency),
     (

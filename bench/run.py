@@ -92,12 +92,18 @@ class Backends:
             harness.remove_sqlite(self.sqlite_template)
 
 
-def run_scenario(item: dict, *, backends: Backends, receiver_url: str, log_dir: Path, run_id: str) -> dict:
+def run_scenario(item: dict, *, backends: Backends, receiver, log_dir: Path, run_id: str) -> dict:
     backend = backends.resolve(item["backend"])
     name = item["name"]
     database_url, redis_url = backends.database(backend, name)
     cluster = f"bench-{name}-{run_id}"
-    cfg = {**item["cfg"], "name": name, "receiver": receiver_url, "log_dir": str(log_dir)}
+    cfg = {
+        **item["cfg"],
+        "name": name,
+        "receiver": receiver.url,
+        "receiver_kind": receiver.kind,
+        "log_dir": str(log_dir),
+    }
     env = harness.django_env(
         database_url=database_url or "sqlite://:memory:", redis_url=redis_url, cluster_name=cluster
     )
@@ -128,6 +134,7 @@ def run_scenario(item: dict, *, backends: Backends, receiver_url: str, log_dir: 
     result.setdefault("details", {})
     result["details"].update(
         backend=backend,
+        receiver=receiver.kind,
         wall_s=round(time.monotonic() - started, 1),
         loadavg_1m_before=round(loadavg, 2),
         loadavg_1m_after=round(os.getloadavg()[0], 2),
@@ -171,9 +178,12 @@ def main(argv=None) -> int:
     tally = Tally()
     only = {s for s in args.only.split(",") if s}
     try:
-        with harness.receiver_process(log_dir / "receiver.log") as receiver:
+        with harness.receivers(log_dir) as (fast, bench, label):
+            machine["receiver"] = label
+            print(f"bench: receiver {label} (the bench receiver for arrivals and delays)", flush=True)
             for item in plan(args.quick):
                 if not only or item["name"] in only:
+                    receiver = bench if item.get("receiver") == "bench" else fast
                     _run_item(item, tally, quick=args.quick, backends=backends, receiver=receiver, log_dir=log_dir)
     finally:
         backends.close()
@@ -193,7 +203,7 @@ def _run_item(item: dict, tally: Tally, *, quick: bool, backends: Backends, rece
         return
     print(f"bench: {item['name']:<17} on {backend} ...", end=" ", flush=True)
     receiver.reset()
-    run = dict(backends=backends, receiver_url=receiver.url, log_dir=log_dir)
+    run = dict(backends=backends, receiver=receiver, log_dir=log_dir)
     try:
         try:
             result = run_scenario(item, run_id=backends.run_id, **run)
@@ -225,6 +235,7 @@ def _report(tally: Tally, *, args, machine: dict, began: float) -> int:
     machine["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     output = {key: tally.results.get(key) for key in KEYS}
     output.update(
+        receiver=machine.get("receiver"),
         quick=args.quick,
         finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         duration_s=round(time.monotonic() - began, 1),

@@ -19,6 +19,7 @@ from bench.harness import Receiver, ScenarioError, poll
 from channels.kinds import ChannelKind
 from channels.models import Channel
 from channels.services import attach_channel
+from deliveries.fanout import emit_event
 from deliveries.models import Delivery
 from events.catalogue.examples import ORDER
 from events.models import EventType
@@ -74,6 +75,24 @@ def emit_backlog(n: int, *, batch: int = 500, start: int = 0) -> float:
     return time.perf_counter() - began
 
 
+def emit_spread(n: int, channel_ids: list[int], *, batch: int = 500) -> float:
+    """Commit ``n`` events (500 per transaction), each delivered to one of ``channel_ids`` in turn
+    (the others are left out with ``emit_event``'s ``except_channel_ids``); returns the seconds it took."""
+    began = time.perf_counter()
+    others = {c: tuple(x for x in channel_ids if x != c) for c in channel_ids}
+    for first in range(0, n, batch):
+        with transaction.atomic():
+            for i in range(first, min(first + batch, n)):
+                emit_event(
+                    "order.completed",
+                    source="shop",
+                    payload=order_payload(i),
+                    order_ref=f"B-{i}",
+                    except_channel_ids=others[channel_ids[i % len(channel_ids)]],
+                )
+    return time.perf_counter() - began
+
+
 def delivery_statuses() -> dict:
     return dict(Counter(Delivery.objects.values_list("status", flat=True)))
 
@@ -82,7 +101,12 @@ def qcluster_log(cfg) -> Path:
     return Path(cfg["log_dir"]) / f"{cfg['name']}-qcluster.log"
 
 
-def wait_for_count(receiver: Receiver, n: int, *, timeout: float, interval: float = 0.1) -> dict:
+def wait_for_count(receiver: Receiver, n: int, *, timeout: float, interval: float | None = None) -> dict:
+    """Poll until ``n`` posts arrived. nginx's ``last`` is the poll that saw the last post, so it is polled
+    every 20 ms (at most 20 ms late); the bench receiver's arrivals are exact, polled every 100 ms."""
+    if interval is None:
+        interval = 0.02 if receiver.kind == "nginx" else 0.1
+
     def enough():
         stats = receiver.stats()
         return stats if stats["count"] >= n else None

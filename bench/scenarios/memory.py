@@ -9,7 +9,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from bench.harness import Receiver, ScenarioError, start_qcluster, stop_process, tree_rss
+from bench.harness import ScenarioError, receiver_client, start_qcluster, stop_process, tree_rss
 from bench.scenarios import scenario
 from bench.scenarios.helpers import order_payload, postback_channel, qcluster_log, subscribe, warm_up
 from deliveries.engine.kick import queue_dispatch_on_commit
@@ -50,7 +50,7 @@ def create_pending(*, first: int, count: int, subscription) -> None:
 @scenario
 def worker_rss(cfg) -> dict:
     """Worker RSS after N deliveries over RSS after N/10, with events fed while the cluster drains them."""
-    receiver = Receiver(None, cfg["receiver"])
+    receiver = receiver_client(cfg.get("receiver_kind", "bench"), cfg["receiver"])
     subscription = subscribe(key="order.completed", channel=postback_channel(name="rss", url=f"{receiver.url}/rss"))
     small, large = cfg["small"], cfg["large"]
     cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))

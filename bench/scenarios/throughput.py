@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 
+import psutil
 from django.db import transaction
 from django.utils import timezone
 from django_q.brokers import get_broker
@@ -14,12 +16,13 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.tasks import async_task
 
-from bench.harness import Receiver, poll, start_qcluster, stop_process
+from bench.harness import poll, receiver_client, start_qcluster, stop_process
 from bench.scenarios import scenario
 from bench.scenarios.helpers import (
     delivery_statuses,
     emit_backlog,
     emit_order,
+    emit_spread,
     postback_channel,
     qcluster_log,
     raw_loop,
@@ -32,7 +35,7 @@ from bench.scenarios.helpers import (
 @scenario
 def raw_session(cfg) -> dict:
     """The limit: one bare loop of requests.Session().post of the same body to the same receiver."""
-    receiver = Receiver(None, cfg["receiver"])
+    receiver = receiver_client(cfg.get("receiver_kind", "bench"), cfg["receiver"])
     count, elapsed = raw_loop(receiver, seconds=cfg["seconds"])
     return {"raw_session_posts_per_s": count / elapsed, "details": {"posts": count, "seconds": round(elapsed, 2)}}
 
@@ -110,7 +113,7 @@ def _read_float(path: Path):
 @scenario
 def e2e(cfg) -> dict:
     """N events already committed, one subscription each: deliveries/s from qcluster start to the last arrival."""
-    receiver = Receiver(None, cfg["receiver"])
+    receiver = receiver_client(cfg.get("receiver_kind", "bench"), cfg["receiver"])
     n = cfg["n"]
     subscribe(key="order.completed", channel=postback_channel(name="e2e", url=f"{receiver.url}/e2e"))
     emit_s = emit_backlog(n)
@@ -121,12 +124,11 @@ def e2e(cfg) -> dict:
     start = time.time()
     cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
     try:
-        stats = wait_for_count(receiver, n, timeout=cfg["timeout"], interval=0.1)
+        stats = wait_for_count(receiver, n, timeout=cfg["timeout"])
     finally:
         stop_process(cluster)
     elapsed = stats["last"] - start
-    arrivals = receiver.arrivals()
-    unique = len({a[1] for a in arrivals})
+    received, unique = _received_and_unique(receiver)
     suffix = cfg["suffix"]
     return {
         f"e2e_{suffix}_per_s": n / elapsed,
@@ -135,8 +137,8 @@ def e2e(cfg) -> dict:
             "seconds": round(elapsed, 2),
             "first_arrival_after_s": round(stats["first"] - start, 2),
             "emit_per_s": round(n / emit_s),
-            "received": len(arrivals),
-            "duplicates": len(arrivals) - unique,
+            "received": received,
+            "duplicates": received - (unique if unique is not None else n),
             "raw_posts_per_s_just_before": round(raw_rate),
             "ratio_vs_raw_just_before": round(n / elapsed / raw_rate, 3),
             "statuses": delivery_statuses(),
@@ -147,7 +149,7 @@ def e2e(cfg) -> dict:
 @scenario
 def fanout(cfg) -> dict:
     """One event to 200 subscriptions, repeated: deliveries/s from the first commit to the last arrival."""
-    receiver = Receiver(None, cfg["receiver"])
+    receiver = receiver_client(cfg.get("receiver_kind", "bench"), cfg["receiver"])
     width, events = cfg["width"], cfg["events"]
     for i in range(width):
         subscribe(key="order.completed", channel=postback_channel(name=f"fanout-{i}", url=f"{receiver.url}/fanout/{i}"))
@@ -165,7 +167,7 @@ def fanout(cfg) -> dict:
     finally:
         stop_process(cluster)
     elapsed = stats["last"] - start
-    arrivals = receiver.arrivals()
+    received, unique = _received_and_unique(receiver, by_path=True)
     return {
         cfg["key"]: width * events / elapsed,
         "details": {
@@ -174,6 +176,104 @@ def fanout(cfg) -> dict:
             "deliveries": width * events,
             "seconds": round(elapsed, 2),
             "emit_ms_median": round(statistics.median(emit_seconds) * 1000, 1),
-            "duplicates": len(arrivals) - len({(a[1], a[2]) for a in arrivals}),
+            "duplicates": received - unique if unique is not None else received - width * events,
         },
     }
+
+
+def _received_and_unique(receiver, *, by_path: bool = False) -> tuple[int, int | None]:
+    """POSTs received, and distinct deliveries among them (None from nginx, which keeps no arrivals:
+    then every POST beyond one per delivery is a duplicate)."""
+    if receiver.kind == "nginx":
+        return receiver.count(), None
+    arrivals = receiver.arrivals()
+    return len(arrivals), len({(a[1], a[2]) if by_path else a[1] for a in arrivals})
+
+
+@scenario
+def latency100(cfg) -> dict:
+    """N events spread evenly over 50 channels whose endpoints answer after 100 ms, committed before
+    the cluster starts: deliveries/s from qcluster start to the last answer. Like ``e2e``, at real latency."""
+    receiver = receiver_client("bench", cfg["receiver"])  # the bench receiver: its /slow/ path delays
+    n, delay, width = cfg["n"], cfg["delay_s"], cfg["channels"]
+    channels = [postback_channel(name=f"lat100-{i}", url=f"{receiver.url}/slow/{delay}/c{i}") for i in range(width)]
+    for channel in channels:
+        subscribe(key="order.completed", channel=channel)
+    emit_s = emit_spread(n, [c.pk for c in channels])
+    receiver.reset()
+    receiver_cpu = _cpu_seconds(receiver.stats()["pid"])
+    start = time.time()
+    cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
+    try:
+        stats = wait_for_count(receiver, n, timeout=cfg["timeout"])
+        cluster_cpu = _tree_cpu_seconds(cluster.pid)
+    finally:
+        stop_process(cluster)
+    elapsed = stats["last"] + delay - start  # the last answer went out ``delay`` after its arrival
+    receiver_cpu = _cpu_seconds(receiver.stats()["pid"]) - receiver_cpu
+    arrivals = receiver.arrivals()
+    per_channel = Counter(a[2].rsplit("/", 1)[-1] for a in arrivals)
+    return {
+        "latency100_per_s": n / elapsed,
+        "details": {
+            "events": n,
+            "channels": width,
+            "endpoint_delay_s": delay,
+            "seconds": round(elapsed, 2),
+            "first_arrival_after_s": round(stats["first"] - start, 2),
+            "emit_per_s": round(n / emit_s),
+            "received": len(arrivals),
+            "duplicates": len(arrivals) - len({a[1] for a in arrivals}),
+            "per_channel_min_max": [min(per_channel.values()), max(per_channel.values())],
+            "in_flight_max": _max_overlap([a[0] for a in arrivals], delay),
+            "in_flight_mean": round(n * delay / elapsed, 1),  # Little's law over the whole run
+            "cpu_s_qcluster_tree": round(cluster_cpu, 1),
+            "cpu_s_receiver": round(receiver_cpu, 1),
+            "engine_bound": _engine_bound(width, delay),
+            "statuses": delivery_statuses(),
+        },
+    }
+
+
+def _engine_bound(channels: int, delay: float) -> dict:
+    """What the engine's settings allow in theory: requests in flight and deliveries/s at ``delay``."""
+    from django.conf import settings
+
+    workers = settings.Q_CLUSTER["workers"]
+    threads = settings.WEBHOOKS_SEND_THREADS
+    cap = settings.WEBHOOKS_CHANNEL_MAX_IN_FLIGHT
+    per_engine_channel = max(1, threads // 4)  # Dispatcher.channel_thread_limit
+    in_flight = min(workers * threads, channels * min(cap, workers * per_engine_channel))
+    return {
+        "workers": workers,
+        "send_threads": threads,
+        "channel_cap": cap,
+        "in_flight": in_flight,
+        "per_s": round(in_flight / delay),
+    }
+
+
+def _max_overlap(arrivals: list[float], delay: float) -> int:
+    """Most requests open at once, each open from its arrival for ``delay`` seconds."""
+    events = sorted([(t, 1) for t in arrivals] + [(t + delay, -1) for t in arrivals])
+    best = current = 0
+    for _, step in events:
+        current += step
+        best = max(best, current)
+    return best
+
+
+def _cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            total += _cpu_seconds(proc.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return total
