@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Subquery, Value, When
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -287,20 +288,40 @@ def mark_claimed(
         rows = due.filter(channel_id__in=list(allotted), lease_expiries__gt=0).values_list("channel_id", "pk")
         for channel_id, pk in rows[:suspects]:
             suspect_ids.setdefault(channel_id, []).append(pk)
-    claimed = 0
+    # One UPDATE per distinct lease (usually one), not one per channel: with 50 channels due,
+    # 50 statements a claim kept the engine's control thread busy while its send threads idled.
+    by_lease: dict[float, tuple[list[int], list[tuple[int, int]]]] = {}
     for channel_id, count in allotted.items():
-        lease = dt.timedelta(seconds=lease_seconds(min(timeouts[channel_id], settings.WEBHOOKS_TIMEOUT_S)))
+        lease_s = lease_seconds(min(timeouts[channel_id], settings.WEBHOOKS_TIMEOUT_S))
         chosen = suspect_ids.get(channel_id, [])[:count]
-        if chosen:
-            claimed += _claim_rows(Delivery.objects.filter(pk__in=chosen), token=token, lease=lease, now=now)
+        picked, oldest = by_lease.setdefault(lease_s, ([], []))
+        picked += chosen
         if count > len(chosen):
-            oldest = (
-                due.filter(channel_id=channel_id, lease_expiries=0)
-                .order_by("next_attempt_at", "pk")
-                .values("pk")[: count - len(chosen)]
+            oldest.append((channel_id, count - len(chosen)))
+    claimed = 0
+    for lease_s, (picked, oldest) in by_lease.items():
+        rows = Q(pk__in=picked) if picked else Q()
+        if oldest:
+            rows |= Q(pk__in=RawSQL(*_oldest_due_sql(oldest, now)))
+        if rows:
+            claimed += _claim_rows(
+                Delivery.objects.filter(rows), token=token, lease=dt.timedelta(seconds=lease_s), now=now
             )
-            claimed += _claim_rows(Delivery.objects.filter(pk__in=Subquery(oldest)), token=token, lease=lease, now=now)
     return claimed
+
+
+def _oldest_due_sql(wanted: list[tuple[int, int]], now: dt.datetime) -> tuple[str, list]:
+    """The ids of each channel's oldest due rows that are not suspects, ``count`` per channel (one index range each)."""
+    table, col = _delivery_table()
+    parts, params = [], []
+    for i, (channel_id, count) in enumerate(wanted):
+        parts.append(
+            f"SELECT * FROM (SELECT id FROM {table} WHERE {col['channel']} = %s"
+            f" AND {col['status']} = '{DeliveryStatus.PENDING}' AND lease_expiries = 0 AND {col['next_attempt_at']} <= %s"
+            f" ORDER BY {col['next_attempt_at']}, id LIMIT %s) AS oldest_{i}"
+        )
+        params += [channel_id, connection.ops.adapt_datetimefield_value(now), count]
+    return " UNION ALL ".join(parts), params
 
 
 def _claim_rows(rows, *, token: uuid.UUID, lease: dt.timedelta, now: dt.datetime) -> int:
