@@ -234,7 +234,8 @@ WEBHOOKS_LEASE_MARGIN_S = env.float("WEBHOOKS_LEASE_MARGIN_S", default=10.0)
 # A delivery whose sending process was lost this many times (its lease ran out, or its
 # isolated send's process died) ends failed (worker_lost).
 WEBHOOKS_MAX_LEASE_EXPIRIES = env.int("WEBHOOKS_MAX_LEASE_EXPIRIES", default=3)
-# Such a suspect delivery is sent in a process of its own; this many at once per engine.
+# A delivery lost one time fewer than that (a suspect) is sent in a process of its own;
+# this many at once per engine.
 WEBHOOKS_ISOLATED_SENDS = env.int("WEBHOOKS_ISOLATED_SENDS", default=4)
 # An idle engine looks for due retries this often.
 WEBHOOKS_ENGINE_POLL_S = env.float("WEBHOOKS_ENGINE_POLL_S", default=1.0)

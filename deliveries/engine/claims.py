@@ -54,12 +54,12 @@ class Claimed:
     automatic_attempts: int  # counting this attempt if it is automatic
     claimed_at: float  # time.monotonic() taken before the claim transaction began
     lease_s: float
-    # Times a process sending it was lost; a suspect (> 0) is sent in a process of its own (``isolation``).
+    # Times a process sending it was lost; a suspect is sent in a process of its own (``isolation``).
     lost_before: int = 0
 
     @property
     def suspect(self) -> bool:
-        return self.lost_before > 0
+        return self.lost_before >= suspect_after()
 
     def seconds_left(self) -> float:
         return self.claimed_at + self.lease_s - time.monotonic()
@@ -72,6 +72,17 @@ COUNTED_AS_AUTOMATIC = (Trigger.AUTOMATIC, Trigger.RESEND)
 def lease_seconds(timeout_s: float) -> float:
     """Start grace + the whole attempt + a margin: what a claim must be certain to outlast."""
     return settings.WEBHOOKS_START_GRACE_S + timeout_s + settings.WEBHOOKS_LEASE_MARGIN_S
+
+
+def suspect_after() -> int:
+    """Lost processes after which a delivery is a suspect: its last send before the poison cap is isolated.
+
+    Not the first loss: a crash (deploy, OOM kill) loses every send in flight, and sending all of
+    those one process each would slow recovery for nothing. A delivery lost twice is sent on its
+    own, so a poison one can take its neighbours down at most twice and the verdict of the cap
+    falls on it alone.
+    """
+    return max(1, settings.WEBHOOKS_MAX_LEASE_EXPIRIES - 1)
 
 
 def channel_cap(max_in_flight: int | None) -> int:
@@ -285,7 +296,9 @@ def mark_claimed(
     due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
     suspect_ids: dict[int, list[int]] = {}
     if suspects:
-        rows = due.filter(channel_id__in=list(allotted), lease_expiries__gt=0).values_list("channel_id", "pk")
+        rows = due.filter(channel_id__in=list(allotted), lease_expiries__gte=suspect_after()).values_list(
+            "channel_id", "pk"
+        )
         for channel_id, pk in rows[:suspects]:
             suspect_ids.setdefault(channel_id, []).append(pk)
     # One UPDATE per distinct lease (usually one), not one per channel: with 50 channels due,
@@ -317,10 +330,10 @@ def _oldest_due_sql(wanted: list[tuple[int, int]], now: dt.datetime) -> tuple[st
     for i, (channel_id, count) in enumerate(wanted):
         parts.append(
             f"SELECT * FROM (SELECT id FROM {table} WHERE {col['channel']} = %s"
-            f" AND {col['status']} = '{DeliveryStatus.PENDING}' AND lease_expiries = 0 AND {col['next_attempt_at']} <= %s"
+            f" AND {col['status']} = '{DeliveryStatus.PENDING}' AND lease_expiries < %s AND {col['next_attempt_at']} <= %s"
             f" ORDER BY {col['next_attempt_at']}, id LIMIT %s) AS oldest_{i}"
         )
-        params += [channel_id, connection.ops.adapt_datetimefield_value(now), count]
+        params += [channel_id, suspect_after(), connection.ops.adapt_datetimefield_value(now), count]
     return " UNION ALL ".join(parts), params
 
 

@@ -1,7 +1,7 @@
 """Sending a suspect delivery in a process of its own, so a send that kills its process kills only itself.
 
-A delivery is a suspect once a process sending it was lost (its lease ran out, or an
-isolated send's process died). Such a send may be what kills its process (a poison
+A delivery is a suspect once processes sending it were lost twice (``claims.suspect_after``:
+its last try before the poison cap). Such a send may be what kills its process (a poison
 answer: a crash in a native library, memory exhausted by what the endpoint sends), and
 every other send in flight in that process would die with it and be taken back as lost
 too, again and again, until the poison cap fails them all. So a suspect is never sent

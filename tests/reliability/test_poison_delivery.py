@@ -5,8 +5,8 @@ Issue 16 saw, on the engine before its rework: no poison cap, so a send that kil
 was taken back and sent again forever. Then, with the cap: the healthy deliveries in flight in
 the same worker died with it each time, were taken back with the poison one, claimed with it
 again, and all ended ``worker_lost`` (in 3 of 5 runs, 15 requests for 5 healthy deliveries
-answered 200). Now a suspect (a delivery whose sending process was lost) is sent in a process
-of its own. Here the receiver kills the very process that sent the request (found by the
+answered 200). Now a suspect (a delivery whose sending process was lost twice) is sent in a
+process of its own. Here the receiver kills the very process that sent the request (found by the
 connection's port) on every request of one delivery, while another channel's deliveries keep flowing.
 """
 
@@ -93,8 +93,8 @@ def test_a_delivery_that_kills_its_process_every_time_fails_after_three_and_spar
             unrecorded_requests=unrecorded_requests(poison) + unrecorded_requests(healthy),
         )
 
-    # Then it was sent three times, killing three processes (the worker, then two processes of
-    # its own), and ended failed as worker_lost
+    # Then it was sent three times, killing three processes (two workers, then a process of its
+    # own), and ended failed as worker_lost
     assert figures["poison_requests"] == 3 and figures["workers_killed"] == 3, figures
     assert (delivery.status, delivery.last_error, delivery.lease_expiries) == ("failed", ErrorKind.WORKER_LOST, 3)
     # and every request is in the attempt log, and the healthy channel got each event, again only
@@ -102,6 +102,7 @@ def test_a_delivery_that_kills_its_process_every_time_fails_after_three_and_spar
     assert figures["unrecorded_requests"] == 0, figures
     assert len(healthy.ids()) == 10, figures
     assert figures["healthy_requests"] - 10 <= figures["healthy_sends_lost_with_a_worker"], figures
-    # and a healthy delivery lost with the worker was lost once, never again beside the poison one
-    assert not Delivery.objects.filter(channel=other, lease_expiries__gt=1).exists(), figures
+    # and a healthy delivery lost with the worker was lost at most twice (its last try before the
+    # cap is sent on its own, away from the poison one), and succeeded
+    assert not Delivery.objects.filter(channel=other, lease_expiries__gt=2).exists(), figures
     assert not Delivery.objects.filter(channel=other).exclude(status=DeliveryStatus.SUCCEEDED).exists(), figures
