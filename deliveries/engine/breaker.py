@@ -11,6 +11,7 @@ the breaker is about endpoints that do not answer, retries handle those that say
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,6 +26,33 @@ def states(channel_ids: list[int]) -> dict[int, ChannelBreaker]:
     return {h.channel_id: h for h in ChannelBreaker.objects.filter(channel_id__in=channel_ids)}
 
 
+def _probe_lost_after_s() -> float:
+    """A probe older than this was lost (its worker died): another may go out."""
+    return 2 * (settings.WEBHOOKS_TIMEOUT_S + settings.WEBHOOKS_LEASE_MARGIN_S)
+
+
+def resting_sql(channel_column: str) -> tuple[str, Callable[[dt.datetime], list]]:
+    """SQL true for a channel whose breaker lets nothing start now, and its parameters for ``now``.
+
+    What ``admits`` answers 0 to whatever is in flight: open and cooling off, or half-open with
+    its probe out. Read without a lock, to leave such channels out of a claim's candidates: a
+    stale read only delays a channel by one claim; the claim still asks ``admits`` under the lock.
+    """
+    meta = ChannelBreaker._meta
+    table = meta.db_table
+    col = {name: meta.get_field(name).column for name in ("channel", "state", "open_until", "probe_started_at")}
+    sql = (
+        f"EXISTS (SELECT 1 FROM {table} b WHERE b.{col['channel']} = {channel_column} AND ("
+        f"(b.{col['state']} = '{BreakerState.OPEN}' AND b.{col['open_until']} > %s)"
+        f" OR (b.{col['state']} = '{BreakerState.HALF_OPEN}' AND b.{col['probe_started_at']} > %s)))"
+    )
+
+    def params(now: dt.datetime) -> list:
+        return [now, now - dt.timedelta(seconds=_probe_lost_after_s())]
+
+    return sql, params
+
+
 def admits(row: ChannelBreaker | None, *, in_flight: int, now: dt.datetime) -> tuple[int | None, bool]:
     """How many sends the breaker lets start now (None: no limit of its own), and whether the one is a probe."""
     if row is None or row.state == BreakerState.CLOSED:
@@ -35,7 +63,7 @@ def admits(row: ChannelBreaker | None, *, in_flight: int, now: dt.datetime) -> t
         return (1 if in_flight == 0 else 0), True
     # Half-open: a probe is out. Another only if that one was lost (its worker died).
     probe_age = (now - row.probe_started_at).total_seconds() if row.probe_started_at else None
-    if probe_age is not None and probe_age > 2 * (settings.WEBHOOKS_TIMEOUT_S + settings.WEBHOOKS_LEASE_MARGIN_S):
+    if probe_age is not None and probe_age > _probe_lost_after_s():
         return (1 if in_flight == 0 else 0), True
     return 0, False
 

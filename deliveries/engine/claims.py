@@ -225,7 +225,9 @@ def due_channels(*, after: int, now: dt.datetime, limit: int) -> list[int]:
     A skip scan (one index probe per channel with pending rows), so a backlog of 100,000
     rows for one dead endpoint costs one probe, not 100,000 rows read. One statement: the walk
     above ``after``, then (only if that found fewer than ``limit``) the walk from the start up
-    to ``after``; both are evaluated lazily, so the walk stops at ``limit`` channels.
+    to ``after``; both are evaluated lazily, so the walk stops at ``limit`` channels. Channels
+    whose breaker lets nothing start now (cooling off, or a probe out) are left out, so ten dead
+    endpoints with thousands of waiting rows are neither locked nor counted by every claim.
     """
     table, col = _delivery_table()
     pending = f"{col['status']} = '{DeliveryStatus.PENDING}'"  # a literal, so the partial index applies
@@ -242,11 +244,13 @@ def due_channels(*, after: int, now: dt.datetime, limit: int) -> list[int]:
             f" ORDER BY {col['channel']}, {col['next_attempt_at']} LIMIT 1)"
         )
 
+    resting = breaker.resting_sql("w.channel_id")
+
     def due(walk: str) -> str:
         return (
             f"SELECT w.channel_id FROM {walk} w WHERE w.channel_id IS NOT NULL AND w.channel_id <= %s AND EXISTS ("
             f"SELECT 1 FROM {table} d WHERE d.{col['channel']} = w.channel_id AND d.{pending}"
-            f" AND d.{col['next_attempt_at']} <= %s)"
+            f" AND d.{col['next_attempt_at']} <= %s) AND NOT {resting[0]}"
         )
 
     sql = (
@@ -258,7 +262,8 @@ def due_channels(*, after: int, now: dt.datetime, limit: int) -> list[int]:
     )
     unbounded = 2**62  # the walk above ``after`` runs to the end
     with connection.cursor() as cursor:
-        cursor.execute(sql, [after, after, unbounded, now, after, now, limit])
+        rest = resting[1](now)
+        cursor.execute(sql, [after, after, unbounded, now, *rest, after, now, *rest, limit])
         return [row[0] for row in cursor.fetchall()]
 
 

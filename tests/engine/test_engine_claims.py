@@ -1,14 +1,17 @@
 """The engine: claims only what it can start, within each channel's cap across engines, fairly; every request logged first."""
 
+import datetime as dt
 import threading
 import time
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from deliveries.engine.claims import due_channels
 from deliveries.engine.dispatcher import Dispatcher
 from deliveries.engine.leases import requeue_expired_leases
-from deliveries.models import Attempt, Delivery, DeliveryStatus
+from deliveries.models import Attempt, BreakerState, ChannelBreaker, Delivery, DeliveryStatus
 from events.services import emit
 from tests.support.factories import postback_channel, subscribe
 from tests.support.receiver import Reply, wait_until
@@ -157,3 +160,31 @@ def test_an_expired_lease_closes_the_lost_attempt_and_the_third_fails_the_delive
         assert delivery.lease_expiries == expiry
         assert delivery.status == (DeliveryStatus.FAILED if expiry == 3 else DeliveryStatus.PENDING)
     assert delivery.last_error == "worker_lost" and "3 times" in delivery.failure_reason
+
+
+def test_a_channel_resting_behind_its_breaker_is_not_a_claim_candidate(catalogue, receiver):
+    # Given two channels with due deliveries, one of them cooling off behind an open breaker
+    cooling = postback_channel(receiver.url("/dead"))
+    healthy = postback_channel(receiver.url("/hook"))
+    for channel in (cooling, healthy):
+        subscribe(channel, "contact.created")
+    emit("contact.created", source="shop", payload={"i": 1})
+    now = timezone.now()
+    ChannelBreaker.objects.create(
+        channel=cooling, state=BreakerState.OPEN, cooloff_s=30, open_until=now + dt.timedelta(seconds=30)
+    )
+
+    # When the claim looks for channels with due work
+    resting = due_channels(after=0, now=now, limit=16)
+    # ... and again once the cool-off has ended, and while its probe is out
+    after_cooloff = due_channels(after=0, now=now + dt.timedelta(seconds=31), limit=16)
+    ChannelBreaker.objects.filter(channel=cooling).update(state=BreakerState.HALF_OPEN, probe_started_at=now)
+    probing = due_channels(after=0, now=now + dt.timedelta(seconds=1), limit=16)
+
+    # Then only the healthy channel is a candidate while the other rests; after the cool-off both are
+    assert resting == [healthy.pk]
+    assert after_cooloff == sorted([cooling.pk, healthy.pk])
+    assert probing == [healthy.pk]
+    # ... and, the breaker closed again, the walk starts after the cursor and wraps round
+    ChannelBreaker.objects.filter(channel=cooling).delete()
+    assert due_channels(after=healthy.pk, now=now + dt.timedelta(seconds=31), limit=16) == [cooling.pk, healthy.pk]
