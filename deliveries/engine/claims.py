@@ -95,9 +95,6 @@ class Claimer:
     def __init__(self):
         self.cursor = 0  # the last channel served; the next claim starts after it
         self._timeouts: dict[int, int] = {}  # of the channels locked by the claim in progress
-        # Channels the last claim left with no room under their cap (across every engine): their
-        # outcomes should be written at once, since only that frees their cap for the other engines.
-        self.capped: frozenset[int] = frozenset()
 
     def claim(
         self,
@@ -143,14 +140,13 @@ class Claimer:
         caps = {pk: cap for pk, (cap, _) in locked.items()}
         self._timeouts = {pk: timeout for pk, (_, timeout) in locked.items()}
         in_flight = count_in_flight(list(caps))
-        rooms, probes, cap_rooms = {}, [], {}
+        rooms, probes = {}, []
         breakers = breaker.states(list(caps))
         for channel_id in candidates:  # candidate order is the round-robin order
             if channel_id not in caps:
                 continue  # locked by another worker's claim right now: its turn comes next time
             busy = max(0, in_flight.get(channel_id, 0) - finished.get(channel_id, 0))
-            cap_rooms[channel_id] = max(0, channel_cap(caps[channel_id]) - busy)
-            room = min(cap_rooms[channel_id], max(0, local[1] - local[0][channel_id]))
+            room = max(0, min(channel_cap(caps[channel_id]) - busy, local[1] - local[0][channel_id]))
             allowed, probe = breaker.admits(breakers.get(channel_id), in_flight=in_flight.get(channel_id, 0), now=now)
             if allowed is not None:
                 room = min(room, allowed)
@@ -158,9 +154,7 @@ class Claimer:
                 rooms[channel_id] = room
                 if probe:
                     probes.append(channel_id)
-        allotted = share_round_robin(rooms, slots)
-        self.capped = frozenset(c for c, room in cap_rooms.items() if allotted.get(c, 0) >= room)
-        return allotted, [c for c in probes if c in rooms]
+        return share_round_robin(rooms, slots), [c for c in probes if c in rooms]
 
     def _prepare(self, token: uuid.UUID, now: dt.datetime, started: float) -> list[Claimed]:
         rows = list(

@@ -7,9 +7,7 @@ The loop wakes when a send ends (a thread is free again), when it is kicked (an 
 committed), and at least every ``WEBHOOKS_ENGINE_POLL_S`` (retries that came due).
 
 Outcomes are written in batches (every ``FLUSH_AGE_S`` or ``FLUSH_SIZE`` outcomes); a send
-that ended but is not written yet no longer counts against its channel's cap here, but still
-does for the other engines, so outcomes of a channel the last claim left at its cap are
-written on the next pass (one channel, two engines: each waited 50 ms for the other's batch).
+that ended but is not written yet no longer counts against its channel's cap here.
 """
 
 from __future__ import annotations
@@ -75,7 +73,6 @@ class Dispatcher:
         self._unrecorded_by_channel: Counter = Counter()
         self._oldest_unrecorded = 0.0
         self._unanswered_unrecorded = False  # the breaker must hear about these before the next claim
-        self._capped_unrecorded = False  # outcomes of a channel at its cap: written at once to free it
         self._next_claim = 0.0
         self._next_housekeeping = 0.0
         self._idle = False  # the last claim found nothing it could take
@@ -134,7 +131,6 @@ class Dispatcher:
             or not self._running
             or now - self._oldest_unrecorded >= FLUSH_AGE_S
             or self._unanswered_unrecorded
-            or self._capped_unrecorded
         ):
             self._record()  # before claiming: a channel that stopped answering is cooled off first
         if self._running < self.threads and now >= self._next_claim:
@@ -191,7 +187,6 @@ class Dispatcher:
             self._unrecorded.append(item)
             self._unrecorded_by_channel[item.claimed.channel_id] += 1
             self._unanswered_unrecorded |= item.outcome.unanswered
-            self._capped_unrecorded |= item.claimed.channel_id in self._claimer.capped
             self.stats.by_error[item.outcome.error or "ok"] += 1
             # A thread is free: claim again soon (gathering the others that end meanwhile).
             self._next_claim = min(self._next_claim, time.monotonic() + CLAIM_INTERVAL_S)
@@ -213,7 +208,7 @@ class Dispatcher:
         self._record_failures = 0
         self._unrecorded = []
         self._unrecorded_by_channel.clear()
-        self._unanswered_unrecorded = self._capped_unrecorded = False
+        self._unanswered_unrecorded = False
         self.stats.sent += sum(1 for f in batch if not f.outcome.not_started)
         if any(f.claimed.suspect for f in batch):
             self._next_suspect_claim = 0.0  # one may be due again at once (its process died)
