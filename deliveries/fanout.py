@@ -76,7 +76,7 @@ def emit_event(
     if given.event_id is not None:
         existing = Event.objects.filter(pk=given.event_id).first()
         if existing is not None:
-            return same_or_conflict(existing, key=given.event_type.pk, payload=payload), False
+            return same_or_conflict(existing, given), False
 
     event = given.new_event()
     try:
@@ -92,7 +92,7 @@ def emit_event(
         existing = Event.objects.filter(pk=given.event_id).first()
         if existing is None:
             raise
-        return same_or_conflict(existing, key=given.event_type.pk, payload=payload), False
+        return same_or_conflict(existing, given), False
 
     if deliveries:
         queue_dispatch_on_commit()

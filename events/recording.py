@@ -74,10 +74,25 @@ def validate_event_input(
     return EventInput(event_type, source, payload, event_uuid, occurred, order_ref, triggered_by)
 
 
-def same_or_conflict(existing: Event, *, key: str, payload: Any) -> Event:
-    """The stored event when an id is emitted again with the same content; ``EventConflict`` otherwise."""
-    if existing.type_id != key or existing.payload != payload:
-        raise EventConflict(existing.pk)
+def same_or_conflict(existing: Event, given: EventInput) -> Event:
+    """The stored event when an id is emitted again with the same content; ``EventConflict`` naming what differs.
+
+    Compared: type, source, payload, order_ref (none given is none), and occurred_at when given
+    (none given is "now", which says nothing about the first time).
+    """
+    differs = []
+    if existing.type_id != given.event_type.pk:
+        differs.append("type")
+    if existing.source != given.source:
+        differs.append("source")
+    if existing.payload != given.payload:
+        differs.append("payload")
+    if existing.order_ref != given.order_ref:
+        differs.append("order_ref")
+    if given.occurred_at is not None and existing.occurred_at != given.occurred_at:
+        differs.append("occurred_at")
+    if differs:
+        raise EventConflict(existing.pk, differs)
     return existing
 
 

@@ -7,6 +7,7 @@ services (``emit``, ``set_event_type_enabled``) decide what is valid.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api.serializers import StrictSerializer, StrictUUIDField
 from events.catalogue.names import formats_of, native_name
 from events.models import Event, EventType, Source
 
@@ -45,8 +46,10 @@ class EventTypeSerializer(serializers.ModelSerializer):
         return {f: native_name(event_type.key, f) for f in formats_of(event_type.key)}
 
 
-class EventTypeUpdateSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(help_text="Switch the event type on (events of it are delivered) or off.")
+class EventTypeUpdateSerializer(StrictSerializer):
+    enabled = serializers.BooleanField(
+        required=False, help_text="Switch the event type on (events of it are delivered) or off."
+    )
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {}})
@@ -76,7 +79,7 @@ class EventDetailSerializer(EventSerializer):
         return sorted(d.pk for d in event.deliveries.all())
 
 
-class EventIngestSerializer(serializers.Serializer):
+class EventIngestSerializer(StrictSerializer):
     """``POST events/``: what the caller says happened. ``emit`` validates type, payload and schema."""
 
     type = serializers.CharField(
@@ -86,7 +89,7 @@ class EventIngestSerializer(serializers.Serializer):
     )
     source = serializers.ChoiceField(choices=Source.choices, help_text="Where it happened.")
     payload = PayloadField(help_text="A JSON object; must satisfy the event type's `payload_schema` when it has one.")
-    id = serializers.UUIDField(
+    id = StrictUUIDField(
         required=False,
         help_text="Your id for this event (the postback's `eventId`). Sending the same id again is idempotent.",
     )

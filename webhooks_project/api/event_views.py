@@ -12,13 +12,14 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from channels.models import Channel
 from common.api.pagination import NewestFirstCursorPages
+from common.api.views import GenericViewSet
 from deliveries.fanout import emit_event
 from deliveries.models import Delivery
 from deliveries.recovery import RESEND, resend_event
@@ -74,7 +75,7 @@ from events.serializers import EventDetailSerializer, EventIngestSerializer, Eve
         tags=["events"],
     ),
 )
-class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     queryset = Event.objects.all()
     filterset_class = EventFilter
     pagination_class = NewestFirstCursorPages
