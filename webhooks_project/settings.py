@@ -4,6 +4,7 @@ Defaults give the embedded run: an SQLite file in the project and django-q2's OR
 broker. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -86,11 +87,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer carries X-Request-Id and every log line its request's id.
+    "common.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, /api/docs/'s Swagger UI) with DEBUG off too, from the apps' own
+    # folders (WHITENOISE_USE_FINDERS) or STATIC_ROOT after `collectstatic`.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idempotency-Key on API POSTs (after authentication: keys are per user).
+    "webhooks_project.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -187,6 +195,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# WhiteNoise serves the apps' static folders as they are, so no `collectstatic` step is needed;
+# with one, it serves STATIC_ROOT too.
+WHITENOISE_USE_FINDERS = True
+# Without `collectstatic` there is no STATIC_ROOT, which is fine: the finders serve everything.
+warnings.filterwarnings("ignore", message=r"No directory at: .*static", category=UserWarning)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="postbacks@localhost")
@@ -194,10 +207,17 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="postbacks@localhost"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"default": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "default", "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # The HTTP client logs each request's path at DEBUG: query strings can carry credentials.
-    "filters": {"mask_query_strings": {"()": "common.masking.QueryStringMaskingFilter"}},
+    "filters": {
+        # The HTTP client logs each request's path at DEBUG: query strings can carry credentials.
+        "mask_query_strings": {"()": "common.masking.QueryStringMaskingFilter"},
+        # The X-Request-Id of the request being answered ("-" outside one): common/request_id.py.
+        "request_id": {"()": "common.request_id.RequestIdLogFilter"},
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3.connectionpool": {"filters": ["mask_query_strings"]},
@@ -342,7 +362,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["common.api.throttling.TokenRateThrottle"],
     # Per token (per user); API_THROTTLE_RATE="" switches throttling off.
-    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/min") or None},
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_RATE", default="6000/min") or None,
+        # Failed authentications (401) per client address; past it, 429 without looking at the token.
+        "auth_failure": env.str("API_AUTH_FAILURE_RATE", default="60/min") or None,
+    },
     "EXCEPTION_HANDLER": "webhooks_project.api.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -30,6 +30,11 @@ class AuthFailureThrottle(SimpleRateThrottle):
 
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+    def get_ident(self, request):
+        # REMOTE_ADDR, as django-axes: a client-supplied X-Forwarded-For would give a guesser a new
+        # address for every try (behind a proxy the limit is for all clients together).
+        return request.META.get("REMOTE_ADDR", "")
+
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 

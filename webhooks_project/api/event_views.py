@@ -41,9 +41,10 @@ from events.serializers import EventDetailSerializer, EventIngestSerializer, Eve
         description=(
             "Stores the event and queues one delivery per matching subscription. An event of a disabled "
             "type is stored with no deliveries.\n\n"
-            "Idempotent by `id`: the same `id` with the same type, source and payload answers **200** with "
-            "the stored event and creates nothing; the same `id` with other content answers **409**. "
-            "A new event answers **201**. A payload over `WEBHOOKS_MAX_PAYLOAD_BYTES` answers **413**; "
+            "Idempotent by `id`: the same `id` with the same type, source, payload, order_ref and occurred_at "
+            "(when given) answers **200** with the stored event and creates nothing; the same `id` with other "
+            "content answers **409** `event_conflict`, `differs` naming the fields. "
+            "A new event answers **201**. A payload over `WEBHOOKS_MAX_PAYLOAD_BYTES` (its compact JSON) answers **413**; "
             "an unknown type, a bad source, a payload that is not an object or breaks the type's "
             "JSON Schema answer **400** naming the field."
         ),
@@ -68,8 +69,18 @@ from events.serializers import EventDetailSerializer, EventIngestSerializer, Eve
                 EventDetailSerializer, description="This id was ingested before with the same content."
             ),
             409: OpenApiResponse(
-                inline_serializer("EventConflict", {"detail": serializers.CharField(), "id": serializers.UUIDField()}),
-                description="This id was ingested before with another type or payload.",
+                inline_serializer(
+                    "EventConflict",
+                    {
+                        "code": serializers.CharField(help_text="event_conflict, or idempotency_key_reused"),
+                        "detail": serializers.CharField(),
+                        "id": serializers.UUIDField(required=False),
+                        "differs": serializers.ListField(
+                            child=serializers.CharField(), required=False, help_text="type, source, payload, ..."
+                        ),
+                    },
+                ),
+                description="This id was ingested before with other content (`differs` names it).",
             ),
         },
         tags=["events"],
