@@ -97,3 +97,30 @@ class EventIngestSerializer(StrictSerializer):
         required=False, allow_blank=True, max_length=100, help_text="The order this event concerns, if any."
     )
     occurred_at = serializers.DateTimeField(required=False, help_text="When it happened; default: now.")
+
+
+MAX_BATCH_EVENTS = 100
+
+
+class EventBatchIngestSerializer(StrictSerializer):
+    """``POST events/batch/``: up to 100 events, each as ``POST events/`` takes it."""
+
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=MAX_BATCH_EVENTS,
+        help_text=f"1 to {MAX_BATCH_EVENTS} events, each an object as `POST events/` takes it.",
+    )
+
+
+class BatchResultSerializer(serializers.Serializer):
+    """For documentation: one item's outcome."""
+
+    index = serializers.IntegerField(help_text="The item's position in `events`, from 0.")
+    status = serializers.IntegerField(help_text="As the item would have had alone: 201, 200, 400, 409 or 413.")
+    event = EventDetailSerializer(required=False, help_text="201 and 200: the event, with its delivery ids.")
+    error = serializers.DictField(required=False, help_text="Otherwise: the error, in the API's error shape.")
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    results = BatchResultSerializer(many=True)

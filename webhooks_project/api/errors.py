@@ -90,6 +90,14 @@ def api_exception_handler(exc, context):
     return response
 
 
+def error_answer(exc) -> tuple[int, dict]:
+    """The status and body the API answers ``exc`` (a service's, the database's or DRF's exception) with."""
+    exc = to_api_exception(exc)
+    if isinstance(exc, ErrorWithData):
+        return exc.status_code, exc.detail
+    return exc.status_code, error_data(exc, exc.status_code, exc.detail)
+
+
 def error_data(exc, status_code: int, data) -> dict:
     """``data`` (DRF's body for ``exc``) in the one error shape."""
     if isinstance(exc, exceptions.ValidationError):
