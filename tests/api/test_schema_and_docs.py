@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 
 SPEC_OPERATIONS = {
     ("/api/v1/", "get"),
+    ("/api/v1/events/batch/", "post"),
     ("/api/v1/event-types/", "get"),
     ("/api/v1/event-types/{key}/", "get"),
     ("/api/v1/event-types/{key}/", "patch"),

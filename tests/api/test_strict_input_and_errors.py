@@ -165,3 +165,32 @@ def test_created_after_and_before_filter_events(admin_api):
     before = admin_api.get("/api/v1/events/", {"created_before": "2099-01-01T00:00:00Z"}).json()["results"]
 
     assert after == [] and len(before) == 1
+
+
+def test_every_api_viewset_is_strict():
+    from common.api.views import StrictAPIMixin
+    from webhooks_project.api.urls import router
+
+    loose = [basename for _prefix, viewset, basename in router.registry if not issubclass(viewset, StrictAPIMixin)]
+
+    assert loose == []
+
+
+def test_every_api_input_serializer_refuses_unknown_fields():
+    import importlib
+    import inspect
+
+    from rest_framework import serializers
+
+    from common.api.serializers import StrictFieldsMixin
+
+    loose = []
+    for module_name in ("events.serializers", "channels.serializers", "deliveries.serializers"):
+        module = importlib.import_module(module_name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            is_input = name.endswith(("InputSerializer", "CreateSerializer", "UpdateSerializer", "IngestSerializer"))
+            ours = issubclass(cls, serializers.Serializer) and cls.__module__ == module_name
+            if ours and is_input and not issubclass(cls, StrictFieldsMixin):
+                loose.append(name)
+
+    assert loose == []
