@@ -296,6 +296,9 @@ if any(d < 0 for d in WEBHOOKS_RETRY_DELAYS) or not WEBHOOKS_RETRY_DELAYS:
     raise ImproperlyConfigured("WEBHOOKS_RETRY_DELAYS must be a comma-separated list of seconds >= 0")
 if WEBHOOKS_MAX_PAYLOAD_BYTES < 1:
     raise ImproperlyConfigured("WEBHOOKS_MAX_PAYLOAD_BYTES must be positive")
+# An API body may be 4 times the payload limit plus 16 KiB (common/api/parsing.py); Django's own
+# cap on a body read whole (the Idempotency-Key fingerprint reads it) must not be lower.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, 4 * WEBHOOKS_MAX_PAYLOAD_BYTES + 16 * 1024)
 if WEBHOOKS_SEND_THREADS < 1 or WEBHOOKS_CHANNEL_MAX_IN_FLIGHT < 1:
     raise ImproperlyConfigured("WEBHOOKS_SEND_THREADS and WEBHOOKS_CHANNEL_MAX_IN_FLIGHT must be at least 1")
 if WEBHOOKS_START_GRACE_S <= 0 or WEBHOOKS_LEASE_MARGIN_S <= 0 or WEBHOOKS_MAX_LEASE_EXPIRIES < 1:
@@ -379,8 +382,11 @@ SPECTACULAR_SETTINGS = {
         "`python manage.py drf_create_token <username>`) and the matching Django model permission "
         "(view / add / change / delete, plus `channels.send_test_event`, `channels.rotate_secret`, "
         "`channels.reveal_secret` (custom header values in clear; `***` otherwise), "
-        "`deliveries.retry_delivery`, `events.enable_on_demand`). Errors are JSON: "
-        '`{"field": ["message"]}` for invalid input, `{"detail": "..."}` otherwise.\n\n'
+        "`deliveries.retry_delivery`, `events.enable_on_demand`). Errors are JSON with a machine-readable "
+        '`code` and a `detail`: `{"code": "not_found", "detail": "..."}`; invalid input adds `errors`, '
+        '`{"code": "invalid", "detail": "...", "errors": {"sources.1": ["message"]}}` (nested fields and list '
+        "items by dotted path). Unknown body fields and query parameters are refused with 400. Every POST "
+        "honours `Idempotency-Key` (24 h). Every answer carries `X-Request-Id` and `X-RateLimit-*`.\n\n"
         "Postbacks are signed with [Standard Webhooks](https://www.standardwebhooks.com/) "
         "(`webhook-id`, `webhook-timestamp`, `webhook-signature`) using the channel's `whsec_` secret."
     ),

@@ -43,7 +43,6 @@ class APIRoot(StrictAPIMixin, APIView):
     """``GET /api/v1/``: what is here, and where the reference is. Public, like the schema."""
 
     permission_classes = [AllowAny]
-    throttle_classes = []
 
     @extend_schema(
         summary="The API's root: its resources and its reference",
