@@ -148,3 +148,44 @@ def test_static_files_are_served_with_debug_off(client):
     for path in ("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js", "/static/admin/css/base.css"):
         response = client.get(path)
         assert response.status_code == 200, path
+
+
+def test_a_key_whose_first_request_is_still_being_answered_is_a_409(admin_api):
+    post(admin_api, ORDER, key="k-busy")
+    IdempotencyRecord.objects.filter(key="k-busy").update(status_code=None)  # as while the first runs
+
+    again = post(admin_api, ORDER, key="k-busy")
+
+    assert again.status_code == 409 and again.json()["code"] == "idempotency_key_in_use"
+
+
+def test_a_key_on_another_endpoint_is_another_request(admin_api, postback_channel):
+    post(admin_api, ORDER, key="k-path")
+
+    elsewhere = admin_api.post(
+        "/api/v1/subscriptions/",
+        {"event_type": "order.completed", "channel": postback_channel.pk, "sources": ["shop"]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-path",
+    )
+
+    assert elsewhere.status_code == 409 and elsewhere.json()["code"] == "idempotency_key_reused"
+
+
+def test_the_same_body_in_another_key_order_is_the_same_request(admin_api):
+    first = admin_api.generic(
+        "POST",
+        "/api/v1/events/",
+        b'{"type": "order.completed", "source": "shop", "payload": {"order": {"id": "A-1"}}}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-order",
+    )
+    again = admin_api.generic(
+        "POST",
+        "/api/v1/events/",
+        b'{"payload":{"order":{"id":"A-1"}},"source":"shop","type":"order.completed"}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-order",
+    )
+
+    assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
