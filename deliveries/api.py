@@ -29,6 +29,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
     pagination_class = NewestFirstCursorPages
     cursor_ordering = "-id"
     action_permissions = {"retry": RETRY.permissions}
+    bodyless_actions = frozenset({"retry"})
 
     def get_queryset(self):
         queryset = super().get_queryset()

@@ -20,6 +20,7 @@ def unknown_names_errors(given, known, what: str) -> dict[str, list[str]]:
         if meant != name and meant in known:
             errors[str(name)] = [f"Unknown {what} {name!r}; did you mean {meant!r}? Names are snake_case."]
         else:
-            listing = ", ".join(sorted(known)) or "none"
-            errors[str(name)] = [f"Unknown {what} {name!r}. Known: {listing}."]
+            listing = ", ".join(sorted(known))
+            known_text = f"Known: {listing}." if listing else f"This call takes no {what}s."
+            errors[str(name)] = [f"Unknown {what} {name!r}. {known_text}"]
     return errors

@@ -4,6 +4,8 @@
 - unknown query parameters refused with 400 naming them (with the snake_case spelling when a
   camelCase one of a known parameter was used); a list's filters and paging are known, other
   parameters an action takes are declared in ``extra_query_params = {"action": {"name", ...}}``;
+- a POST to an action that takes no body (``bodyless_actions = {"retry", ...}``) refused with 400
+  when the body has fields (``{}`` or no body is fine);
 - ``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` on every throttled answer;
 - failed authentication counted per client address: past ``auth_failure`` of
   ``DEFAULT_THROTTLE_RATES`` the address gets 429 without its credentials being looked at.
@@ -76,6 +78,7 @@ class StrictAPIMixin:
     """The behaviour of the module docstring, for any DRF view."""
 
     extra_query_params: dict[str, set[str]] = {}
+    bodyless_actions: frozenset[str] = frozenset()
 
     def perform_authentication(self, request):
         wait = AuthFailureThrottle().blocked_for(request, self)
@@ -105,6 +108,19 @@ class StrictAPIMixin:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         self.check_query_params(request)
+        if getattr(self, "action", None) in self.bodyless_actions:
+            self.check_no_body(request)
+
+    def check_no_body(self, request) -> None:
+        if not request.stream:  # no body at all (DRF: None when the length is 0)
+            return
+        data = request.data
+        if isinstance(data, dict):
+            errors = unknown_names_errors(data.keys(), (), "field")
+        else:
+            errors = {"non_field_errors": ["This call takes no body (or {})."]} if data not in (None, "") else {}
+        if errors:
+            raise exceptions.ValidationError(errors)
 
     def allowed_query_params(self, request) -> set[str]:
         allowed = set(self.extra_query_params.get(getattr(self, "action", None), ()))

@@ -194,3 +194,20 @@ def test_every_api_input_serializer_refuses_unknown_fields():
                 loose.append(name)
 
     assert loose == []
+
+
+def test_a_call_that_takes_no_body_refuses_fields(admin_api, postback_channel):
+    with_fields = admin_api.post(
+        f"/api/v1/channels/{postback_channel.pk}/rotate-secret/", {"secret": "x"}, format="json"
+    )
+    empty = admin_api.post(f"/api/v1/channels/{postback_channel.pk}/rotate-secret/", {}, format="json")
+    none = admin_api.post(f"/api/v1/channels/{postback_channel.pk}/rotate-secret/")
+
+    assert with_fields.status_code == 400 and "secret" in with_fields.json()["errors"]
+    assert empty.status_code == 200 and none.status_code == 200
+
+
+def test_a_post_action_refuses_query_parameters(admin_api, postback_channel):
+    response = admin_api.post(f"/api/v1/channels/{postback_channel.pk}/rotate-secret/?force=1")
+
+    assert response.status_code == 400 and "force" in response.json()["errors"]

@@ -86,6 +86,7 @@ from deliveries.services import SEND_TEST, send_test_event
     ),
 )
 class ChannelViewSet(ModelViewSet):
+    bodyless_actions = frozenset({"test", "rotate_secret"})
     queryset = Channel.objects.select_related("breaker")
     serializer_class = ChannelSerializer
     filterset_class = ChannelFilter
