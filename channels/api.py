@@ -4,7 +4,7 @@ The channels themselves (with their test send) are ``webhooks_project.api.channe
 """
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
@@ -12,6 +12,7 @@ from channels.filters import SubscriptionFilter
 from channels.models import Subscription
 from channels.serializers import SubscriptionCreateSerializer, SubscriptionSerializer, SubscriptionUpdateSerializer
 from channels.services import attach_channel, detach_channel, update_subscription
+from common.api.views import ModelViewSet
 
 
 @extend_schema_view(
@@ -42,7 +43,7 @@ from channels.services import attach_channel, detach_channel, update_subscriptio
     ),
     destroy=extend_schema(summary="Detach (delete a subscription)", tags=["subscriptions"]),
 )
-class SubscriptionViewSet(viewsets.ModelViewSet):
+class SubscriptionViewSet(ModelViewSet):
     queryset = Subscription.objects.all()
     serializer_class = SubscriptionSerializer
     filterset_class = SubscriptionFilter
@@ -56,13 +57,13 @@ class SubscriptionViewSet(viewsets.ModelViewSet):
 
     def partial_update(self, request, *args, **kwargs):
         subscription = self.get_object()
-        data = SubscriptionUpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fixed = [f for f in ("event_type", "channel") if f in request.data]
+        fixed = [f for f in ("event_type", "channel") if isinstance(request.data, dict) and f in request.data]
         if fixed:
             raise ValidationError(
                 {f: ["Cannot be changed; delete this subscription and attach the channel again."] for f in fixed}
             )
+        data = SubscriptionUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         subscription = update_subscription(subscription=subscription, **data.validated_data, user=request.user)
         return Response(SubscriptionSerializer(subscription).data)
 

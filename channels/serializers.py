@@ -14,6 +14,7 @@ from rest_framework import serializers
 from channels.kinds import ChannelKind
 from channels.masking import headers_for
 from channels.models import MAX_TIMEOUT_S, Channel, Subscription
+from common.api.serializers import StrictSerializer
 from events.formats import EXPLANATIONS, PayloadFormat
 from events.models import EventType, Source
 
@@ -103,7 +104,7 @@ class ChannelCreatedSerializer(ChannelSerializer):
         read_only_fields = fields
 
 
-class ChannelInputSerializer(serializers.Serializer):
+class ChannelInputSerializer(StrictSerializer):
     """Create (``POST``) and change (``PATCH``) a channel. ``kind`` is fixed once created."""
 
     name = serializers.CharField(max_length=200)
@@ -144,7 +145,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SubscriptionCreateSerializer(serializers.Serializer):
+class SubscriptionCreateSerializer(StrictSerializer):
     event_type = serializers.PrimaryKeyRelatedField(
         queryset=EventType.objects.all(), help_text="Event type key, e.g. order.completed."
     )
@@ -156,7 +157,7 @@ class SubscriptionCreateSerializer(serializers.Serializer):
     active = serializers.BooleanField(default=True)
 
 
-class SubscriptionUpdateSerializer(serializers.Serializer):
+class SubscriptionUpdateSerializer(StrictSerializer):
     """``PATCH``: only ``sources`` and ``active`` change; detach and attach again for another type or channel."""
 
     sources = serializers.ListField(child=serializers.ChoiceField(choices=Source.choices), required=False)

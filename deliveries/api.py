@@ -1,12 +1,13 @@
 """REST API: the delivery log (list, detail) and manual retry. SPEC section 8."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from common.api.errors import Conflict, ErrorResponseSerializer
 from common.api.pagination import NewestFirstCursorPages
+from common.api.views import GenericViewSet
 from deliveries.exceptions import RetryRefused
 from deliveries.filters import DeliveryFilter
 from deliveries.models import Delivery, RecoverJob
@@ -22,12 +23,13 @@ from deliveries.services import RETRY, request_manual_retry
     ),
     retrieve=extend_schema(summary="One delivery, with its attempts", tags=["deliveries"]),
 )
-class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     queryset = Delivery.objects.all()
     filterset_class = DeliveryFilter
     pagination_class = NewestFirstCursorPages
     cursor_ordering = "-id"
     action_permissions = {"retry": RETRY.permissions}
+    bodyless_actions = frozenset({"retry"})
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -73,7 +75,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         tags=["deliveries"],
     ),
 )
-class RecoverJobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class RecoverJobViewSet(mixins.RetrieveModelMixin, GenericViewSet):
     queryset = RecoverJob.objects.all()
     serializer_class = RecoverJobSerializer
     action_permissions = {"retrieve": ("deliveries.view_delivery", "channels.view_channel")}

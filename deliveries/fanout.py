@@ -10,15 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels.models import Subscription
 from deliveries.engine.kick import queue_dispatch_on_commit
 from deliveries.models import Delivery, DeliveryStatus
+from events.exceptions import EventConflict, PayloadTooLarge
 from events.models import Event
-from events.recording import same_or_conflict, touch_order, validate_event_input
+from events.recording import (
+    EventInput,
+    event_types_named,
+    same_or_conflict,
+    touch_order,
+    touch_orders,
+    validate_event_input,
+)
 
 
 def emit(
@@ -76,7 +86,7 @@ def emit_event(
     if given.event_id is not None:
         existing = Event.objects.filter(pk=given.event_id).first()
         if existing is not None:
-            return same_or_conflict(existing, key=given.event_type.pk, payload=payload), False
+            return same_or_conflict(existing, given), False
 
     event = given.new_event()
     try:
@@ -92,7 +102,7 @@ def emit_event(
         existing = Event.objects.filter(pk=given.event_id).first()
         if existing is None:
             raise
-        return same_or_conflict(existing, key=given.event_type.pk, payload=payload), False
+        return same_or_conflict(existing, given), False
 
     if deliveries:
         queue_dispatch_on_commit()
@@ -128,3 +138,144 @@ def _create_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]
     if deliveries:
         Delivery.objects.bulk_create(deliveries)
     return deliveries
+
+
+@dataclass
+class BatchItem:
+    """One event of a batch: what it became. ``status`` as HTTP: 201 new, 200 seen before, 409, 400 or 413."""
+
+    status: int
+    event: Event | None = None
+    error: Exception | None = None
+    deliveries: list[int] = field(default_factory=list)
+
+
+def emit_batch(items: list[dict], *, triggered_by=None) -> list[BatchItem]:
+    """``emit_event`` for many events, one result each, in the order given.
+
+    Each item is a dict of ``emit_event``'s arguments (``key``, ``source``, ``payload``, ``event_id``,
+    ``order_ref``, ``occurred_at``). Items are independent: one that is invalid or conflicts does
+    not stop the others. The valid new ones are written together, one INSERT per table (events,
+    deliveries, orders) in one transaction; should that fail (another request wrote one of the
+    same ids meanwhile), each is written again on its own, in a transaction of its own.
+    """
+    known_types = event_types_named(item.get("key") for item in items)
+    results: list[BatchItem | None] = [None] * len(items)
+    given: dict[int, EventInput] = {}
+    for index, item in enumerate(items):
+        try:
+            given[index] = validate_event_input(
+                item.get("key"),
+                source=item.get("source"),
+                payload=item.get("payload"),
+                order_ref=item.get("order_ref"),
+                triggered_by=triggered_by,
+                event_id=item.get("event_id"),
+                occurred_at=item.get("occurred_at"),
+                known_types=known_types,
+            )
+        except ValidationError as exc:
+            results[index] = BatchItem(413 if isinstance(exc, PayloadTooLarge) else 400, error=exc)
+
+    ids = {g.event_id for g in given.values() if g.event_id is not None}
+    stored = Event.objects.in_bulk(ids) if ids else {}
+    new: dict[int, Event] = {}
+    first_of_id: dict[uuid.UUID, Event] = {}
+    for index, g in given.items():
+        earlier = stored.get(g.event_id) or first_of_id.get(g.event_id)
+        if earlier is not None:
+            try:
+                results[index] = BatchItem(200, event=same_or_conflict(earlier, g))
+            except EventConflict as exc:
+                results[index] = BatchItem(409, error=exc)
+            continue
+        event = g.new_event()
+        new[index] = event
+        first_of_id[event.pk] = event
+
+    if new:
+        try:
+            with transaction.atomic():
+                created = _write_new_events(list(new.values()))
+        except IntegrityError:
+            created = None
+        if created is None:
+            for index in new:
+                results[index] = _emit_one(given[index])
+        else:
+            for index, event in new.items():
+                results[index] = BatchItem(201, event=event, deliveries=created.get(event.pk, []))
+            if any(created.values()):
+                queue_dispatch_on_commit()
+
+    seen_before = [r.event.pk for r in results if r is not None and r.status == 200]
+    if seen_before:
+        by_event: dict[uuid.UUID, list[int]] = {}
+        for event_id, delivery_id in Delivery.objects.filter(event_id__in=seen_before).values_list("event_id", "pk"):
+            by_event.setdefault(event_id, []).append(delivery_id)
+        for r in results:
+            if r is not None and r.status == 200:
+                r.deliveries = sorted(by_event.get(r.event.pk, []))
+    return results
+
+
+def _write_new_events(events: list[Event]) -> dict[uuid.UUID, list[int]]:
+    """Insert ``events``, their deliveries and their orders: one statement per table. Delivery ids by event."""
+    Event.objects.bulk_create(events)
+    enabled_types = {e.type_id for e in events if e.type.enabled}
+    matching: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    if enabled_types:
+        subscriptions = Subscription.objects.filter(
+            event_type_id__in=enabled_types, active=True, channel__active=True
+        ).values_list("pk", "channel_id", "event_type_id", "source_admin", "source_shop", "source_funnel")
+        for pk, channel_id, type_id, *flags in subscriptions:
+            for source, on in zip(("admin", "shop", "funnel"), flags, strict=True):
+                if on:
+                    matching.setdefault((type_id, source), []).append((pk, channel_id))
+    now = timezone.now()
+    deliveries = [
+        Delivery(
+            event=event,
+            subscription_id=subscription_id,
+            channel_id=channel_id,
+            event_type_id=event.type_id,
+            source=event.source,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=now,
+        )
+        for event in events
+        for subscription_id, channel_id in matching.get((event.type_id, event.source), ())
+    ]
+    if deliveries:
+        Delivery.objects.bulk_create(deliveries)
+    orders: dict[str, dt.datetime] = {}
+    for event in events:
+        if event.order_ref:
+            orders[event.order_ref] = max(orders.get(event.order_ref, event.created_at), event.created_at)
+    if orders:
+        touch_orders(orders)
+    created: dict[uuid.UUID, list[int]] = {e.pk: [] for e in events}
+    for delivery in deliveries:
+        created[delivery.event_id].append(delivery.pk)
+    return created
+
+
+def _emit_one(given: EventInput) -> BatchItem:
+    """One event of a batch on its own (after the batch's single write failed)."""
+    try:
+        with transaction.atomic():
+            event, created = emit_event(
+                given.event_type.pk,
+                source=given.source,
+                payload=given.payload,
+                order_ref=given.order_ref or None,
+                triggered_by=given.triggered_by,
+                event_id=given.event_id,
+                occurred_at=given.occurred_at,
+            )
+    except EventConflict as exc:
+        return BatchItem(409, error=exc)
+    except ValidationError as exc:
+        return BatchItem(400, error=exc)
+    ids = sorted(Delivery.objects.filter(event_id=event.pk).values_list("pk", flat=True))
+    return BatchItem(201 if created else 200, event=event, deliveries=ids)

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from common.api.serializers import StrictSerializer
 from deliveries.models import Attempt, Delivery, ErrorKind, RecoverJob
 
 
@@ -79,13 +80,13 @@ class TestSendResultSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ResendInputSerializer(serializers.Serializer):
+class ResendInputSerializer(StrictSerializer):
     channel = serializers.IntegerField(
         min_value=1, max_value=2**31 - 1, help_text="A channel attached to the event's type."
     )
 
 
-class RecoverInputSerializer(serializers.Serializer):
+class RecoverInputSerializer(StrictSerializer):
     since = serializers.DateTimeField(help_text="Resend what failed from this time on (ISO 8601, with time zone).")
     until = serializers.DateTimeField(required=False, allow_null=True, help_text="Up to this time (default: now).")
     event_types = serializers.ListField(

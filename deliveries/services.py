@@ -28,7 +28,7 @@ from deliveries.engine.send import perform
 from deliveries.exceptions import RetryRefused
 from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt, Trigger
 from events.catalogue import TEST_EVENT_TYPE
-from events.models import Event, EventType, Source
+from events.models import IDEMPOTENCY_KEY_HOURS, Event, EventType, IdempotencyRecord, Source
 
 # "Retry selected" and "Retry all failed" look at no more than this many rows in one go.
 RETRY_BATCH_LIMIT = 500
@@ -182,14 +182,15 @@ def _test_claim(*, channel: Channel, user) -> Claimed:
 
 
 def purge_old_records(*, days: int | None = None, batch_size: int = 1000, max_seconds: float = 60.0) -> dict:
-    """Delete attempts, events (with their deliveries) and demo receipts older than the retention, in batches.
+    """Delete attempts, events (with their deliveries) and demo receipts older than the retention, in batches,
+    and Idempotency-Key records older than 24 hours.
 
     Events with a delivery still pending or sending are kept until it finishes.
     """
     days = days or settings.WEBHOOKS_RETENTION_DAYS
     cutoff = timezone.now() - dt.timedelta(days=days)
     deadline = time.monotonic() + max_seconds
-    purged = {"attempts": 0, "events": 0, "demo_receipts": 0}
+    purged = {"attempts": 0, "events": 0, "demo_receipts": 0, "idempotency_keys": 0}
     while time.monotonic() < deadline:
         ids = list(Attempt.objects.filter(started_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
         if not ids:
@@ -214,4 +215,13 @@ def purge_old_records(*, days: int | None = None, batch_size: int = 1000, max_se
         if not ids:
             break
         purged["demo_receipts"] += DemoReceipt.objects.filter(pk__in=ids).delete()[0]
+    # Idempotency-Key answers are replayed for 24 hours only, whatever the retention.
+    key_cutoff = timezone.now() - dt.timedelta(hours=IDEMPOTENCY_KEY_HOURS)
+    while time.monotonic() < deadline:
+        ids = list(
+            IdempotencyRecord.objects.filter(created_at__lt=key_cutoff).values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        purged["idempotency_keys"] += IdempotencyRecord.objects.filter(pk__in=ids).delete()[0]
     return purged

@@ -5,9 +5,10 @@ project's: ``webhooks_project.api.event_views``.
 """
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 from rest_framework.response import Response
 
+from common.api.views import GenericViewSet
 from events.filters import EventTypeFilter
 from events.models import EventType
 from events.serializers import EventTypeSerializer, EventTypeUpdateSerializer
@@ -29,7 +30,7 @@ from events.services import set_event_type_enabled
         tags=["event types"],
     ),
 )
-class EventTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EventTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     queryset = EventType.objects.all()
     serializer_class = EventTypeSerializer
     filterset_class = EventTypeFilter
@@ -42,7 +43,8 @@ class EventTypeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         event_type = self.get_object()
         data = EventTypeUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event_type = set_event_type_enabled(
-            event_type=event_type, enabled=data.validated_data["enabled"], user=request.user
-        )
+        if "enabled" in data.validated_data:
+            event_type = set_event_type_enabled(
+                event_type=event_type, enabled=data.validated_data["enabled"], user=request.user
+            )
         return Response(EventTypeSerializer(event_type).data)

@@ -6,8 +6,9 @@ class PayloadTooLarge(ValidationError):
 
 
 class EventConflict(Exception):
-    """An event id was emitted again with another type or payload (HTTP 409 on the API)."""
+    """An event id was emitted again with other content (HTTP 409 on the API); ``differs`` names the fields."""
 
-    def __init__(self, event_id):
+    def __init__(self, event_id, differs=("type", "payload")):
         self.event_id = event_id
-        super().__init__(f"Event {event_id} already exists with a different type or payload.")
+        self.differs = list(differs)
+        super().__init__(f"Event {event_id} already exists with a different {', '.join(self.differs)}.")

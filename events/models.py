@@ -97,3 +97,28 @@ class Order(models.Model):
 
     def __str__(self):
         return self.ref
+
+
+IDEMPOTENCY_KEY_HOURS = 24
+
+
+class IdempotencyRecord(models.Model):
+    """An ``Idempotency-Key`` a user sent with an API POST, and the answer it got (Stripe's semantics).
+
+    The same key with the same request within ``IDEMPOTENCY_KEY_HOURS`` gets this answer again; with
+    another request, a 409. ``status_code`` is null while the first request is still being answered.
+    Kept for the 24 hours, then purged with the retention (``purge_old_records``).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+    def __str__(self):
+        return f"{self.key} ({self.user_id})"

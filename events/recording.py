@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from events.catalogue.names import key_for
 from events.exceptions import EventConflict
 from events.models import Event, EventType, Order, Source
 from events.validation import (
@@ -57,9 +58,13 @@ def validate_event_input(
     triggered_by=None,
     event_id: uuid.UUID | str | None = None,
     occurred_at: dt.datetime | str | None = None,
+    known_types: dict[str, EventType] | None = None,
 ) -> EventInput:
-    """Check ``emit``'s arguments; raise ``ValidationError`` keyed by field (``PayloadTooLarge`` for the size)."""
-    event_type = validated_event_type(key)
+    """Check ``emit``'s arguments; raise ``ValidationError`` keyed by field (``PayloadTooLarge`` for the size).
+
+    ``known_types``: the event types by key, read beforehand (a batch); none: read here.
+    """
+    event_type = validated_event_type(key, known_types)
     errors: dict[str, list[str]] = {}
     if source not in Source.values:
         errors["source"] = [f"Unknown source; use one of {', '.join(Source.values)}."]
@@ -74,18 +79,44 @@ def validate_event_input(
     return EventInput(event_type, source, payload, event_uuid, occurred, order_ref, triggered_by)
 
 
-def same_or_conflict(existing: Event, *, key: str, payload: Any) -> Event:
-    """The stored event when an id is emitted again with the same content; ``EventConflict`` otherwise."""
-    if existing.type_id != key or existing.payload != payload:
-        raise EventConflict(existing.pk)
+def same_or_conflict(existing: Event, given: EventInput) -> Event:
+    """The stored event when an id is emitted again with the same content; ``EventConflict`` naming what differs.
+
+    Compared: type, source, payload, order_ref (none given is none), and occurred_at when given
+    (none given is "now", which says nothing about the first time).
+    """
+    differs = []
+    if existing.type_id != given.event_type.pk:
+        differs.append("type")
+    if existing.source != given.source:
+        differs.append("source")
+    if existing.payload != given.payload:
+        differs.append("payload")
+    if existing.order_ref != given.order_ref:
+        differs.append("order_ref")
+    if given.occurred_at is not None and existing.occurred_at != given.occurred_at:
+        differs.append("occurred_at")
+    if differs:
+        raise EventConflict(existing.pk, differs)
     return existing
+
+
+def event_types_named(keys) -> dict[str, EventType]:
+    """The event types ``keys`` name (catalogue keys or native names), by key, in one query."""
+    wanted = {key_for(k) for k in keys if isinstance(k, str) and k}
+    return EventType.objects.in_bulk(wanted) if wanted else {}
 
 
 def touch_order(ref: str, *, at: dt.datetime) -> None:
     """Record that an event about order ``ref`` happened ``at`` (the Orders view lists these)."""
+    touch_orders({ref: at})
+
+
+def touch_orders(latest: dict[str, dt.datetime]) -> None:
+    """``touch_order`` for several orders (ref: when), in one statement."""
     # One statement either way, so concurrent emits for the same order do not race.
     Order.objects.bulk_create(
-        [Order(ref=ref, first_event_at=at, last_event_at=at)],
+        [Order(ref=ref, first_event_at=at, last_event_at=at) for ref, at in sorted(latest.items())],
         update_conflicts=True,
         unique_fields=["ref"],
         update_fields=["last_event_at"],

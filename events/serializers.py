@@ -7,6 +7,7 @@ services (``emit``, ``set_event_type_enabled``) decide what is valid.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api.serializers import StrictSerializer, StrictUUIDField
 from events.catalogue.names import formats_of, native_name
 from events.models import Event, EventType, Source
 
@@ -45,8 +46,10 @@ class EventTypeSerializer(serializers.ModelSerializer):
         return {f: native_name(event_type.key, f) for f in formats_of(event_type.key)}
 
 
-class EventTypeUpdateSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(help_text="Switch the event type on (events of it are delivered) or off.")
+class EventTypeUpdateSerializer(StrictSerializer):
+    enabled = serializers.BooleanField(
+        required=False, help_text="Switch the event type on (events of it are delivered) or off."
+    )
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {}})
@@ -76,7 +79,7 @@ class EventDetailSerializer(EventSerializer):
         return sorted(d.pk for d in event.deliveries.all())
 
 
-class EventIngestSerializer(serializers.Serializer):
+class EventIngestSerializer(StrictSerializer):
     """``POST events/``: what the caller says happened. ``emit`` validates type, payload and schema."""
 
     type = serializers.CharField(
@@ -86,7 +89,7 @@ class EventIngestSerializer(serializers.Serializer):
     )
     source = serializers.ChoiceField(choices=Source.choices, help_text="Where it happened.")
     payload = PayloadField(help_text="A JSON object; must satisfy the event type's `payload_schema` when it has one.")
-    id = serializers.UUIDField(
+    id = StrictUUIDField(
         required=False,
         help_text="Your id for this event (the postback's `eventId`). Sending the same id again is idempotent.",
     )
@@ -94,3 +97,30 @@ class EventIngestSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=100, help_text="The order this event concerns, if any."
     )
     occurred_at = serializers.DateTimeField(required=False, help_text="When it happened; default: now.")
+
+
+MAX_BATCH_EVENTS = 100
+
+
+class EventBatchIngestSerializer(StrictSerializer):
+    """``POST events/batch/``: up to 100 events, each as ``POST events/`` takes it."""
+
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=MAX_BATCH_EVENTS,
+        help_text=f"1 to {MAX_BATCH_EVENTS} events, each an object as `POST events/` takes it.",
+    )
+
+
+class BatchResultSerializer(serializers.Serializer):
+    """For documentation: one item's outcome."""
+
+    index = serializers.IntegerField(help_text="The item's position in `events`, from 0.")
+    status = serializers.IntegerField(help_text="As the item would have had alone: 201, 200, 400, 409 or 413.")
+    event = EventDetailSerializer(required=False, help_text="201 and 200: the event, with its delivery ids.")
+    error = serializers.DictField(required=False, help_text="Otherwise: the error, in the API's error shape.")
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    results = BatchResultSerializer(many=True)

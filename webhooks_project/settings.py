@@ -4,6 +4,7 @@ Defaults give the embedded run: an SQLite file in the project and django-q2's OR
 broker. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
 """
 
+import warnings
 from pathlib import Path
 
 import environ
@@ -86,11 +87,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer carries X-Request-Id and every log line its request's id.
+    "common.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, /api/docs/'s Swagger UI) with DEBUG off too, from the apps' own
+    # folders (WHITENOISE_USE_FINDERS) or STATIC_ROOT after `collectstatic`.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idempotency-Key on API POSTs (after authentication: keys are per user).
+    "webhooks_project.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -187,6 +195,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# WhiteNoise serves the apps' static folders as they are, so no `collectstatic` step is needed;
+# with one, it serves STATIC_ROOT too.
+WHITENOISE_USE_FINDERS = True
+# Without `collectstatic` there is no STATIC_ROOT, which is fine: the finders serve everything.
+warnings.filterwarnings("ignore", message=r"No directory at: .*static", category=UserWarning)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="postbacks@localhost")
@@ -194,10 +207,17 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="postbacks@localhost"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"default": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "default", "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # The HTTP client logs each request's path at DEBUG: query strings can carry credentials.
-    "filters": {"mask_query_strings": {"()": "common.masking.QueryStringMaskingFilter"}},
+    "filters": {
+        # The HTTP client logs each request's path at DEBUG: query strings can carry credentials.
+        "mask_query_strings": {"()": "common.masking.QueryStringMaskingFilter"},
+        # The X-Request-Id of the request being answered ("-" outside one): common/request_id.py.
+        "request_id": {"()": "common.request_id.RequestIdLogFilter"},
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "urllib3.connectionpool": {"filters": ["mask_query_strings"]},
@@ -276,6 +296,9 @@ if any(d < 0 for d in WEBHOOKS_RETRY_DELAYS) or not WEBHOOKS_RETRY_DELAYS:
     raise ImproperlyConfigured("WEBHOOKS_RETRY_DELAYS must be a comma-separated list of seconds >= 0")
 if WEBHOOKS_MAX_PAYLOAD_BYTES < 1:
     raise ImproperlyConfigured("WEBHOOKS_MAX_PAYLOAD_BYTES must be positive")
+# An API body may be 4 times the payload limit plus 16 KiB (common/api/parsing.py); Django's own
+# cap on a body read whole (the Idempotency-Key fingerprint reads it) must not be lower.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, 4 * WEBHOOKS_MAX_PAYLOAD_BYTES + 16 * 1024)
 if WEBHOOKS_SEND_THREADS < 1 or WEBHOOKS_CHANNEL_MAX_IN_FLIGHT < 1:
     raise ImproperlyConfigured("WEBHOOKS_SEND_THREADS and WEBHOOKS_CHANNEL_MAX_IN_FLIGHT must be at least 1")
 if WEBHOOKS_START_GRACE_S <= 0 or WEBHOOKS_LEASE_MARGIN_S <= 0 or WEBHOOKS_MAX_LEASE_EXPIRIES < 1:
@@ -342,7 +365,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["common.api.throttling.TokenRateThrottle"],
     # Per token (per user); API_THROTTLE_RATE="" switches throttling off.
-    "DEFAULT_THROTTLE_RATES": {"user": env.str("API_THROTTLE_RATE", default="6000/min") or None},
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_RATE", default="6000/min") or None,
+        # Failed authentications (401) per client address; past it, 429 without looking at the token.
+        "auth_failure": env.str("API_AUTH_FAILURE_RATE", default="60/min") or None,
+    },
     "EXCEPTION_HANDLER": "webhooks_project.api.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -355,8 +382,11 @@ SPECTACULAR_SETTINGS = {
         "`python manage.py drf_create_token <username>`) and the matching Django model permission "
         "(view / add / change / delete, plus `channels.send_test_event`, `channels.rotate_secret`, "
         "`channels.reveal_secret` (custom header values in clear; `***` otherwise), "
-        "`deliveries.retry_delivery`, `events.enable_on_demand`). Errors are JSON: "
-        '`{"field": ["message"]}` for invalid input, `{"detail": "..."}` otherwise.\n\n'
+        "`deliveries.retry_delivery`, `events.enable_on_demand`). Errors are JSON with a machine-readable "
+        '`code` and a `detail`: `{"code": "not_found", "detail": "..."}`; invalid input adds `errors`, '
+        '`{"code": "invalid", "detail": "...", "errors": {"sources.1": ["message"]}}` (nested fields and list '
+        "items by dotted path). Unknown body fields and query parameters are refused with 400. Every POST "
+        "honours `Idempotency-Key` (24 h). Every answer carries `X-Request-Id` and `X-RateLimit-*`.\n\n"
         "Postbacks are signed with [Standard Webhooks](https://www.standardwebhooks.com/) "
         "(`webhook-id`, `webhook-timestamp`, `webhook-signature`) using the channel's `whsec_` secret."
     ),

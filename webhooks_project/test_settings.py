@@ -12,6 +12,9 @@ os.environ.setdefault("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWZpZWxkLWVuY3J5cHRpb24ta2V5LTA=")
 # The demo receiver is mounted (it is off with DEBUG off); tests/security checks it off.
 os.environ.setdefault("WEBHOOKS_DEMO", "true")
+# Failed authentications per address: the suite's many deliberate 401s come from one address
+# (tests/api/test_idempotency_and_observability.py sets a low rate where it checks the limit).
+os.environ.setdefault("API_AUTH_FAILURE_RATE", "1000/min")
 
 from .settings import *  # noqa: F403
 from .settings import BASE_DIR, DATABASES

@@ -7,7 +7,25 @@ from rest_framework import exceptions
 from rest_framework.pagination import Cursor, CursorPagination, PageNumberPagination
 
 
-class PageNumberPages(PageNumberPagination):
+class StrictPageSize:
+    """``page_size`` from 1 to ``max_page_size``; anything else is a 400 naming it, not a silent default."""
+
+    def get_page_size(self, request):
+        given = request.query_params.get(self.page_size_query_param)
+        if given is None:
+            return self.page_size
+        try:
+            size = int(given)
+        except ValueError:
+            size = None
+        if size is None or not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"Must be a whole number from 1 to {self.max_page_size}."]}
+            )
+        return size
+
+
+class PageNumberPages(StrictPageSize, PageNumberPagination):
     """Small tables (event types, channels, subscriptions): numbered pages."""
 
     page_size = 50
@@ -15,7 +33,7 @@ class PageNumberPages(PageNumberPagination):
     max_page_size = 500
 
 
-class NewestFirstCursorPages(CursorPagination):
+class NewestFirstCursorPages(StrictPageSize, CursorPagination):
     """Big tables (events, deliveries): cursor pages, no COUNT, stable under inserts.
 
     Ordered by ``-id`` unless the viewset names other indexed keys in ``cursor_ordering``.

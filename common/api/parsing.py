@@ -1,24 +1,28 @@
 """The API's only parser: JSON, refused with 413 before parsing when the body is over the limit."""
 
 import json
+import math
 
 from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import BaseParser
 
-# The JSON around an event's payload (type, source, id, order_ref, occurred_at) and
-# pretty-printing whitespace: a body may exceed the payload limit by this much.
+# The payload limit (WEBHOOKS_MAX_PAYLOAD_BYTES) is measured on the payload's compact JSON, by
+# ``emit``; the raw body may be larger: ``\u`` escapes (what ``requests.post(json=...)`` sends for
+# any non-ASCII character), pretty-printing, the envelope around the payload (type, source, id,
+# order_ref, occurred_at). A body may be this many times the payload limit, plus the slack.
+BODY_TO_PAYLOAD_FACTOR = 4
 ENVELOPE_SLACK_BYTES = 16 * 1024
 
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
-    default_code = "too_large"
+    default_code = "request_too_large"
 
 
 def max_body_bytes() -> int:
-    return settings.WEBHOOKS_MAX_PAYLOAD_BYTES + ENVELOPE_SLACK_BYTES
+    return BODY_TO_PAYLOAD_FACTOR * settings.WEBHOOKS_MAX_PAYLOAD_BYTES + ENVELOPE_SLACK_BYTES
 
 
 class LimitedJSONParser(BaseParser):
@@ -49,13 +53,20 @@ class LimitedJSONParser(BaseParser):
             raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(raw.decode(encoding), parse_constant=_refuse_constant)
+            data = json.loads(raw.decode(encoding), parse_constant=_refuse_constant, parse_float=_finite_float)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
         except RecursionError as exc:
             raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
         _refuse_unstorable_strings(data)
         return data
+
+
+def _finite_float(text):
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text[:40]} is out of range for a JSON number")
+    return value
 
 
 def _refuse_constant(name):

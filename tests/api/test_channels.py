@@ -68,7 +68,7 @@ def test_invalid_channels_are_a_400_naming_the_field(admin_api, fields, field):
     response = create(admin_api, **fields)
 
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not Channel.objects.exists()
 
 
@@ -78,7 +78,7 @@ def test_internal_targets_are_refused_unless_allowed(admin_api, settings):
     for url in ("http://127.0.0.1/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest", "http://[::1]/"):
         response = create(admin_api, url=url)
         assert response.status_code == 400, url
-        assert "url" in response.json()
+        assert "url" in response.json()["errors"]
     assert not Channel.objects.exists()
 
     settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
@@ -90,7 +90,7 @@ def test_timeout_is_bounded_by_the_setting(admin_api, settings):
 
     response = create(admin_api, timeout=11)
 
-    assert response.status_code == 400 and "timeout" in response.json()
+    assert response.status_code == 400 and "timeout" in response.json()["errors"]
 
 
 def test_patch_changes_the_given_fields_and_validates_them(admin_api, postback_channel):
@@ -100,7 +100,7 @@ def test_patch_changes_the_given_fields_and_validates_them(admin_api, postback_c
     bad = admin_api.patch(url, {"url": "gopher://127.0.0.1/"})
 
     assert ok.status_code == 200 and ok.json()["active"] is False and ok.json()["headers"] == {"X-Tenant": "7"}
-    assert bad.status_code == 400 and "url" in bad.json()
+    assert bad.status_code == 400 and "url" in bad.json()["errors"]
     postback_channel.refresh_from_db()
     assert postback_channel.url.startswith("http://127.0.0.1") and not postback_channel.active
 
@@ -110,7 +110,7 @@ def test_the_kind_of_a_channel_is_fixed(admin_api, postback_channel):
         f"/api/v1/channels/{postback_channel.pk}/", {"kind": "email", "email_to": "ops@example.com"}
     )
 
-    assert response.status_code == 400 and "kind" in response.json()
+    assert response.status_code == 400 and "kind" in response.json()["errors"]
     assert Channel.objects.get(pk=postback_channel.pk).kind == ChannelKind.POSTBACK
 
 
@@ -166,4 +166,4 @@ def test_an_email_channel_has_no_secret_to_rotate(admin_api):
 
     response = admin_api.post(f"/api/v1/channels/{channel.pk}/rotate-secret/")
 
-    assert response.status_code == 400 and "kind" in response.json()
+    assert response.status_code == 400 and "kind" in response.json()["errors"]

@@ -37,8 +37,15 @@ def test_the_list_filters_by_the_fields(admin_api):
     assert admin_api.get("/api/v1/event-types/", {"availability": "sometimes"}).status_code == 400
 
 
-def test_page_size_is_capped(admin_api):
-    response = admin_api.get("/api/v1/event-types/", {"page_size": 10_000})
+@pytest.mark.parametrize("page_size", ["10000", "501", "0", "-1", "abc", ""])
+def test_a_page_size_outside_1_to_500_is_a_400(admin_api, page_size):
+    response = admin_api.get("/api/v1/event-types/", {"page_size": page_size})
+
+    assert response.status_code == 400 and "page_size" in response.json()["errors"]
+
+
+def test_page_size_is_honoured_up_to_500(admin_api):
+    response = admin_api.get("/api/v1/event-types/", {"page_size": 500})
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == min(500, EventType.objects.count())
@@ -55,22 +62,29 @@ def test_patch_switches_an_event_type_on_and_off(admin_api):
     assert not EventType.objects.get(key="order.completed").enabled
 
 
-def test_patch_changes_nothing_but_enabled(admin_api):
+def test_patch_of_other_fields_is_refused_naming_them(admin_api):
     response = admin_api.patch(
         "/api/v1/event-types/order.completed/", {"enabled": True, "manual_retry": False, "name": "Hacked"}
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"manual_retry", "name"}
     stored = EventType.objects.get(key="order.completed")
-    assert stored.enabled and stored.manual_retry and stored.name != "Hacked"
+    assert not stored.enabled and stored.manual_retry and stored.name != "Hacked"
 
 
-@pytest.mark.parametrize("body", [{}, {"enabled": "perhaps"}, {"enabled": None}, ["enabled"]])
+def test_an_empty_patch_changes_nothing(admin_api):
+    response = admin_api.patch("/api/v1/event-types/order.completed/", {}, format="json")
+
+    assert response.status_code == 200 and response.json()["enabled"] is False
+
+
+@pytest.mark.parametrize("body", [{"enabled": "perhaps"}, {"enabled": None}, ["enabled"]])
 def test_patch_without_a_boolean_enabled_is_a_field_error(admin_api, body):
     response = admin_api.patch("/api/v1/event-types/order.completed/", body, format="json")
 
     assert response.status_code == 400
-    assert "enabled" in response.json() or "non_field_errors" in response.json()
+    assert {"enabled", "non_field_errors"} & set(response.json()["errors"])
 
 
 def test_put_is_not_offered(admin_api):

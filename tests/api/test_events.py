@@ -118,7 +118,7 @@ def test_bad_input_is_a_400_naming_the_field(admin_api, fields, field):
     response = ingest(admin_api, **fields)
 
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert response.json()["code"] == "invalid" and field in response.json()["errors"]
     assert not Event.objects.exists()
 
 
@@ -126,7 +126,7 @@ def test_missing_fields_are_named(admin_api):
     response = admin_api.post("/api/v1/events/", {})
 
     assert response.status_code == 400
-    assert {"type", "source", "payload"} <= set(response.json())
+    assert {"type", "source", "payload"} <= set(response.json()["errors"])
 
 
 @pytest.mark.parametrize(
@@ -156,7 +156,7 @@ def test_malformed_json_is_400(admin_api, body, content_type):
     response = admin_api.generic("POST", "/api/v1/events/", body, content_type=content_type)
 
     assert response.status_code == 400
-    assert "detail" in response.json() or "payload" in response.json() or "type" in response.json()
+    assert response.json()["code"] in ("parse_error", "invalid") and response.json()["detail"]
     assert not Event.objects.exists()
 
 
@@ -175,7 +175,7 @@ def test_a_payload_over_the_limit_is_413(admin_api, settings):
     response = ingest(admin_api, payload=payload)
 
     assert response.status_code == 413
-    assert "payload" in response.json()
+    assert response.json()["code"] == "payload_too_large" and "payload" in response.json()["errors"]
     assert not Event.objects.exists()
 
 
@@ -227,7 +227,7 @@ def test_the_log_filters_by_type_source_and_order_ref(admin_api, event_type):
 def test_a_date_filter_outside_what_utc_can_hold_is_400(admin_api, params):
     response = admin_api.get("/api/v1/events/", params)
 
-    assert response.status_code == 400 and set(params) <= set(response.json())
+    assert response.status_code == 400 and set(params) <= set(response.json()["errors"])
 
 
 def test_the_log_filters_by_creation_time(admin_api, event_type):

@@ -26,7 +26,7 @@ def test_an_unknown_format_is_a_400_naming_the_field(admin_api):
     response = admin_api.post(
         "/api/v1/channels/", {"name": "ERP", "url": "http://127.0.0.1:9/erp", "format": "xml"}, format="json"
     )
-    assert response.status_code == 400 and "format" in response.json()
+    assert response.status_code == 400 and "format" in response.json()["errors"]
 
 
 def test_attaching_a_type_the_format_does_not_name_is_a_400_naming_the_formats(admin_api):
@@ -39,7 +39,7 @@ def test_attaching_a_type_the_format_does_not_name_is_a_400_naming_the_formats(a
     )
 
     assert response.status_code == 400
-    [message] = response.json()["channel"]
+    [message] = response.json()["errors"]["channel"]
     assert "order.completed" in message and "flat format" in message and "formats: standard" in message
     assert not Subscription.objects.exists()
     ok = admin_api.post(
@@ -56,7 +56,7 @@ def test_changing_the_format_under_an_unnamed_attachment_is_a_400(admin_api):
 
     response = admin_api.patch(f"/api/v1/channels/{channel.pk}/", {"format": "fakturia"}, format="json")
 
-    assert response.status_code == 400 and "order.completed" in response.json()["format"][0]
+    assert response.status_code == 400 and "order.completed" in response.json()["errors"]["format"][0]
 
 
 def test_ingest_by_native_name_stores_and_answers_the_key(admin_api):
@@ -78,7 +78,7 @@ def test_a_flat_clash_at_ingest_is_a_400_on_the_payload(admin_api):
         format="json",
     )
 
-    assert response.status_code == 400 and "eventType" in response.json()["payload"][0]
+    assert response.status_code == 400 and "eventType" in response.json()["errors"]["payload"][0]
 
 
 def test_event_types_show_their_name_in_each_format(admin_api):

@@ -52,7 +52,7 @@ def test_resend_without_the_permission_is_403(make_client, failed):
 def test_resend_with_a_bad_or_unknown_channel_is_400_naming_channel(make_client, failed, body):
     _, events = failed
     answer = make_client(*RESEND).post(f"/api/v1/events/{events[0].pk}/resend/", body, format="json")
-    assert answer.status_code == 400 and "channel" in answer.json()
+    assert answer.status_code == 400 and "channel" in answer.json()["errors"]
 
 
 def test_resend_to_a_channel_not_attached_is_400_naming_channel(make_client, failed, receiver):
@@ -61,7 +61,7 @@ def test_resend_to_a_channel_not_attached_is_400_naming_channel(make_client, fai
     _, events = failed
     other = Channel.objects.create(name="other", kind=ChannelKind.POSTBACK, url=receiver.url("/other"))
     answer = make_client(*RESEND).post(f"/api/v1/events/{events[0].pk}/resend/", {"channel": other.pk}, format="json")
-    assert answer.status_code == 400 and "not attached" in answer.json()["channel"][0]
+    assert answer.status_code == 400 and "not attached" in answer.json()["errors"]["channel"][0]
 
 
 def test_recover_answers_202_with_the_job_and_its_location(make_client, failed):
@@ -116,7 +116,7 @@ def test_reading_a_job_needs_the_view_permissions(make_client, failed):
 def test_bad_recover_input_is_400_naming_the_field(make_client, failed, body, field):
     channel, _ = failed
     answer = make_client(*RECOVER).post(f"/api/v1/channels/{channel.pk}/recover/", body, format="json")
-    assert answer.status_code == 400 and field in answer.json(), answer.json()
+    assert answer.status_code == 400 and field in answer.json()["errors"], answer.json()["errors"]
     assert not RecoverJob.objects.exists()
 
 
@@ -130,7 +130,7 @@ def test_a_disabled_channel_needs_reenable(make_client, failed):
     refused = client.post(url, {"since": since()}, format="json")
     accepted = client.post(url, {"since": since(), "reenable": True}, format="json")
 
-    assert refused.status_code == 400 and "reenable" in refused.json()
+    assert refused.status_code == 400 and "reenable" in refused.json()["errors"]
     assert accepted.status_code == 202
     channel.refresh_from_db()
     assert channel.active

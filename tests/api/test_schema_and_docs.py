@@ -11,6 +11,8 @@ from rest_framework.authtoken.models import Token
 pytestmark = pytest.mark.django_db
 
 SPEC_OPERATIONS = {
+    ("/api/v1/", "get"),
+    ("/api/v1/events/batch/", "post"),
     ("/api/v1/event-types/", "get"),
     ("/api/v1/event-types/{key}/", "get"),
     ("/api/v1/event-types/{key}/", "patch"),
@@ -133,6 +135,6 @@ def test_unknown_api_paths_answer_json_and_a_missing_slash_is_pointed_out(admin_
     unknown = admin_api.post("/api/v1/nothing-here/", {"a": 1})
     no_slash = admin_api.post("/api/v1/events", {"type": "contact.created"})
 
-    assert unknown.status_code == 404 and unknown.json() == {"detail": "Not found."}
+    assert unknown.status_code == 404 and unknown.json() == {"code": "not_found", "detail": "Not found."}
     assert no_slash.status_code == 404
     assert no_slash.json()["detail"] == "Not found. API paths end with a slash: /api/v1/events/"

@@ -6,7 +6,7 @@ A project view rather than the channels app's, because the test send is a delive
 
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -24,6 +24,7 @@ from channels.serializers import (
 from channels.services import create_channel, delete_channel, update_channel
 from channels.services import rotate_secret as rotate_channel_secret
 from common.api.errors import Conflict, ErrorResponseSerializer
+from common.api.views import ModelViewSet
 from deliveries.exceptions import NothingToResend, RecoverRefused
 from deliveries.recovery import RECOVER, start_recover
 from deliveries.serializers import RecoverInputSerializer, RecoverJobSerializer, TestSendResultSerializer
@@ -84,7 +85,8 @@ from deliveries.services import SEND_TEST, send_test_event
         tags=["channels"],
     ),
 )
-class ChannelViewSet(viewsets.ModelViewSet):
+class ChannelViewSet(ModelViewSet):
+    bodyless_actions = frozenset({"test", "rotate_secret"})
     queryset = Channel.objects.select_related("breaker")
     serializer_class = ChannelSerializer
     filterset_class = ChannelFilter

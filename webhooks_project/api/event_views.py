@@ -12,20 +12,28 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from channels.models import Channel
 from common.api.pagination import NewestFirstCursorPages
-from deliveries.fanout import emit_event
+from common.api.views import GenericViewSet
+from deliveries.fanout import emit_batch
 from deliveries.models import Delivery
 from deliveries.recovery import RESEND, resend_event
 from deliveries.serializers import DeliveryDetailSerializer, ResendInputSerializer
 from events.filters import EventFilter
 from events.models import Event
-from events.serializers import EventDetailSerializer, EventIngestSerializer, EventSerializer
+from events.serializers import (
+    BatchResponseSerializer,
+    EventBatchIngestSerializer,
+    EventDetailSerializer,
+    EventIngestSerializer,
+    EventSerializer,
+)
+from webhooks_project.api.errors import error_answer
 
 
 @extend_schema_view(
@@ -40,9 +48,10 @@ from events.serializers import EventDetailSerializer, EventIngestSerializer, Eve
         description=(
             "Stores the event and queues one delivery per matching subscription. An event of a disabled "
             "type is stored with no deliveries.\n\n"
-            "Idempotent by `id`: the same `id` with the same type, source and payload answers **200** with "
-            "the stored event and creates nothing; the same `id` with other content answers **409**. "
-            "A new event answers **201**. A payload over `WEBHOOKS_MAX_PAYLOAD_BYTES` answers **413**; "
+            "Idempotent by `id`: the same `id` with the same type, source, payload, order_ref and occurred_at "
+            "(when given) answers **200** with the stored event and creates nothing; the same `id` with other "
+            "content answers **409** `event_conflict`, `differs` naming the fields. "
+            "A new event answers **201**. A payload over `WEBHOOKS_MAX_PAYLOAD_BYTES` (its compact JSON) answers **413**; "
             "an unknown type, a bad source, a payload that is not an object or breaks the type's "
             "JSON Schema answer **400** naming the field."
         ),
@@ -67,14 +76,24 @@ from events.serializers import EventDetailSerializer, EventIngestSerializer, Eve
                 EventDetailSerializer, description="This id was ingested before with the same content."
             ),
             409: OpenApiResponse(
-                inline_serializer("EventConflict", {"detail": serializers.CharField(), "id": serializers.UUIDField()}),
-                description="This id was ingested before with another type or payload.",
+                inline_serializer(
+                    "EventConflict",
+                    {
+                        "code": serializers.CharField(help_text="event_conflict, or idempotency_key_reused"),
+                        "detail": serializers.CharField(),
+                        "id": serializers.UUIDField(required=False),
+                        "differs": serializers.ListField(
+                            child=serializers.CharField(), required=False, help_text="type, source, payload, ..."
+                        ),
+                    },
+                ),
+                description="This id was ingested before with other content (`differs` names it).",
             ),
         },
         tags=["events"],
     ),
 )
-class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     queryset = Event.objects.all()
     filterset_class = EventFilter
     pagination_class = NewestFirstCursorPages
@@ -100,20 +119,63 @@ class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
     def create(self, request, *args, **kwargs):
         data = EventIngestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = data.validated_data
-        event, created = emit_event(
-            fields["type"],
-            source=fields["source"],
-            payload=fields["payload"],
-            event_id=fields.get("id"),
-            order_ref=fields.get("order_ref") or None,
-            occurred_at=fields.get("occurred_at"),
-        )
-        # Answer from the event emit_event returned (no second read of it): the same fields
-        # EventDetailSerializer gives, with the delivery ids from one narrow query.
-        body = EventSerializer(event).data
-        body["deliveries"] = sorted(Delivery.objects.filter(event_id=event.pk).values_list("pk", flat=True))
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        # The batch's path with one item: it knows the new deliveries' ids without reading them back.
+        [outcome] = emit_batch([_emit_arguments(data.validated_data)])
+        if outcome.event is None:
+            raise outcome.error
+        body = EventSerializer(outcome.event).data
+        body["deliveries"] = outcome.deliveries
+        return Response(body, status=status.HTTP_201_CREATED if outcome.status == 201 else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Ingest up to 100 events in one call",
+        description=(
+            "Each item of `events` is what `POST events/` takes, and gets the answer it would get alone, in "
+            "`results` in the same order: `status` 201 (new), 200 (this id with the same content), 409 "
+            "(this id with other content), 400 or 413 with `error` in the API's error shape. Items are "
+            "independent: a bad one does not stop the others. The call itself answers **200** when the "
+            "list could be read, **400** when not (not a list, empty, over 100 items)."
+        ),
+        request=EventBatchIngestSerializer,
+        examples=[
+            OpenApiExample(
+                "Two events",
+                value={
+                    "events": [
+                        {"type": "order.completed", "source": "shop", "payload": {"order": {"id": "A-1"}}},
+                        {"type": "order.completed", "source": "funnel", "payload": {"order": {"id": "A-2"}}},
+                    ]
+                },
+                request_only=True,
+            ),
+        ],
+        responses={200: OpenApiResponse(BatchResponseSerializer, description="One result per item, in order.")},
+        tags=["events"],
+    )
+    @action(detail=False, methods=["post"], url_path="batch")
+    def batch(self, request):
+        data = EventBatchIngestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = data.validated_data["events"]
+        results: list[dict | None] = [None] * len(items)
+        to_emit, positions = [], []
+        for index, item in enumerate(items):
+            one = EventIngestSerializer(data=item)
+            if not one.is_valid():
+                _status, error = error_answer(ValidationError(one.errors))
+                results[index] = {"index": index, "status": 400, "error": error}
+                continue
+            to_emit.append(_emit_arguments(one.validated_data))
+            positions.append(index)
+        for index, outcome in zip(positions, emit_batch(to_emit), strict=True):
+            if outcome.event is not None:
+                body = EventSerializer(outcome.event).data
+                body["deliveries"] = outcome.deliveries
+                results[index] = {"index": index, "status": outcome.status, "event": body}
+            else:
+                _status, error = error_answer(outcome.error)
+                results[index] = {"index": index, "status": outcome.status, "error": error}
+        return Response({"results": results}, status=status.HTTP_200_OK)
 
     @extend_schema(
         summary="Resend an event to one channel",
@@ -138,3 +200,15 @@ class EventViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retrie
         delivery = resend_event(actor=request.user, event=event, channel=channel)
         delivery = Delivery.objects.prefetch_related("attempts").get(pk=delivery.pk)
         return Response(DeliveryDetailSerializer(delivery).data, status=status.HTTP_201_CREATED)
+
+
+def _emit_arguments(fields: dict) -> dict:
+    """An ingest serializer's validated data as ``emit_batch`` takes an item."""
+    return {
+        "key": fields["type"],
+        "source": fields["source"],
+        "payload": fields["payload"],
+        "event_id": fields.get("id"),
+        "order_ref": fields.get("order_ref") or None,
+        "occurred_at": fields.get("occurred_at"),
+    }

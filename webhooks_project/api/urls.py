@@ -1,13 +1,20 @@
 """REST API routes: /api/v1/ (SPEC section 8), the OpenAPI schema and its offline docs page."""
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.urls import Resolver404, include, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
 
 from channels.api import SubscriptionViewSet
+from common.api.views import StrictAPIMixin
 from deliveries.api import DeliveryViewSet, RecoverJobViewSet
 from events.api import EventTypeViewSet
 from webhooks_project.api.channel_views import ChannelViewSet
@@ -29,7 +36,42 @@ def not_found(request, *args, **kwargs):
             with_slash = None
         if with_slash is not None and with_slash.func is not not_found:
             detail = f"Not found. API paths end with a slash: {request.path}/"
-    return JsonResponse({"detail": detail}, status=404)
+    return JsonResponse({"code": "not_found", "detail": detail}, status=404)
+
+
+class APIRoot(StrictAPIMixin, APIView):
+    """``GET /api/v1/``: what is here, and where the reference is. Public, like the schema."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="The API's root: its resources and its reference",
+        description="Links to every collection, the OpenAPI schema and the docs page. Needs no token.",
+        responses={
+            200: inline_serializer(
+                "APIRoot",
+                {
+                    "version": serializers.CharField(),
+                    "resources": serializers.DictField(child=serializers.URLField()),
+                    "schema": serializers.URLField(),
+                    "docs": serializers.URLField(),
+                },
+            )
+        },
+        tags=["root"],
+    )
+    def get(self, request):
+        resources = {
+            prefix: request.build_absolute_uri(f"/api/v1/{prefix}/") for prefix, _viewset, _basename in router.registry
+        }
+        return Response(
+            {
+                "version": settings.SPECTACULAR_SETTINGS.get("VERSION", ""),
+                "resources": resources,
+                "schema": reverse("api-schema", request=request),
+                "docs": reverse("api-docs", request=request),
+            }
+        )
 
 
 router = DefaultRouter(trailing_slash=True)
@@ -42,6 +84,7 @@ router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("recover-jobs", RecoverJobViewSet, basename="recover-job")
 
 urlpatterns = [
+    path("v1/", APIRoot.as_view(), name="api-root"),
     path("v1/", include(router.urls)),
     # The schema and its docs page are public, like any API reference; every call they
     # describe needs a token.
