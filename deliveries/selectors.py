@@ -4,6 +4,7 @@ Every function runs one query (or a fixed few), bounded by an indexed time range
 LIMIT or one page of rows, so none of them grows with the size of the delivery table.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from deliveries.engine.jobs import build_job
 from deliveries.engine.send import request_body
+from deliveries.explain import attempt_reason
 from deliveries.models import Attempt, Delivery, DeliveryStatus
 from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, EventType
@@ -82,7 +84,8 @@ def channel_health(*, channel_ids=None, since: datetime | None = None) -> dict[i
     One grouped query over the indexed ``created_at`` range.
     """
     since = since or timezone.now() - RECENT
-    queryset = Delivery.objects.filter(created_at__gte=since)
+    # Test sends say nothing about the shop's traffic: they stay out of the success rates.
+    queryset = Delivery.objects.filter(created_at__gte=since).exclude(event_type_id=TEST_EVENT_TYPE)
     if channel_ids is not None:
         queryset = queryset.filter(channel_id__in=list(channel_ids))
     rows = (
@@ -208,3 +211,62 @@ def attempt_request_body(attempt: Attempt) -> str:
     ``delivery__event_type`` with the attempt)."""
     job = build_job(delivery=attempt.delivery, trigger=attempt.trigger, retry_count=attempt.number - 1)
     return request_body(job)
+
+
+@dataclass
+class AttemptView:
+    """One attempt as the delivery page shows it: its reason in words, headers and bodies made readable."""
+
+    attempt: Attempt
+    reason: str
+    request_headers: str
+    request_body: str
+    response_headers: str
+    response_body: str
+    response_kind: str  # json, html or text: HTML is shown as escaped text, never rendered
+
+
+def delivery_page_attempts(*, delivery: Delivery) -> list[AttemptView]:
+    """``delivery``'s attempts, oldest first, for its page (one query: the delivery comes loaded with its
+    event and the event's user, channel and event type)."""
+    attempts = list(Attempt.objects.filter(delivery=delivery).select_related("triggered_by").order_by("number"))
+    views = []
+    for attempt in attempts:
+        attempt.delivery = delivery
+        body, kind = readable_body(attempt.response_body, headers=attempt.response_headers)
+        views.append(
+            AttemptView(
+                attempt=attempt,
+                reason=attempt_reason(attempt, timeout_s=delivery.channel.timeout),
+                request_headers=readable_headers(attempt.request_headers),
+                request_body=readable_body(attempt_request_body(attempt))[0] if delivery.channel.is_postback else "",
+                response_headers=readable_headers(attempt.response_headers),
+                response_body=body,
+                response_kind=kind,
+            )
+        )
+    return views
+
+
+def readable_headers(headers) -> str:
+    """``Name: value`` lines, as on the wire."""
+    if not isinstance(headers, dict):
+        return str(headers or "")
+    return "\n".join(f"{name}: {value}" for name, value in headers.items())
+
+
+def readable_body(text: str, *, headers=None) -> tuple[str, str]:
+    """A body pretty-printed when it is JSON, with what it is (``json``, ``html`` or ``text``)."""
+    content_type = ""
+    for name, value in (headers or {}).items():
+        if name.lower() == "content-type":
+            content_type = str(value).lower()
+    stripped = (text or "").strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False), "json"
+        except ValueError:
+            pass
+    if "html" in content_type or stripped[:1] == "<":
+        return text, "html"
+    return text, "text"
