@@ -19,6 +19,14 @@ from django.utils.translation import ngettext
 
 from deliveries.models import BreakerState, DeliveryStatus, ErrorKind, Trigger
 
+# Kinds of failure where nothing went out: the delivery was refused before sending.
+NOT_SENT = (
+    ErrorKind.CHANNEL_INACTIVE,
+    ErrorKind.SUBSCRIPTION_INACTIVE,
+    ErrorKind.TYPE_DISABLED,
+    ErrorKind.BLOCKED_TARGET,
+)
+
 
 def status_phrase(status: int) -> str:
     """``404 Not Found``; a code HTTP does not name stays a number."""
@@ -132,14 +140,11 @@ def status_line(delivery, *, now: dt.datetime | None = None, breaker=None) -> St
     if delivery.status == DeliveryStatus.SENDING:
         return StatusLine(_("Sending now (attempt %(n)d)") % {"n": count + 1}, "sending", reason)
     if delivery.status == DeliveryStatus.FAILED:
-        if delivery.last_error in (
-            ErrorKind.CHANNEL_INACTIVE,
-            ErrorKind.SUBSCRIPTION_INACTIVE,
-            ErrorKind.TYPE_DISABLED,
-            ErrorKind.BLOCKED_TARGET,
-        ):
-            head = _("Not sent, no automatic retry")
-        elif delivery.last_error == ErrorKind.WORKER_LOST and not reason:
+        if delivery.last_error in NOT_SENT:
+            # The phrase already says it was not sent ("not sent: the channel is deactivated").
+            text = _("%(reason)s; no automatic retry") % {"reason": capfirst(reason_phrase_of(delivery))}
+            return StatusLine(text, "failed", reason)
+        if delivery.last_error == ErrorKind.WORKER_LOST and not reason:
             head = _("Failed, no automatic retry")
         else:
             head = _("Failed after %(attempts)s, no automatic retry") % {"attempts": _attempts(count)}
