@@ -315,6 +315,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "delivery": delivery,
                     "status_line": line,
                     "attempts": delivery_page_attempts(delivery=delivery),
+                    "subtitle": None,  # the title already names it
                     "title": _("Delivery %(id)d: %(type)s to %(channel)s")
                     % {"id": delivery.pk, "type": delivery.event_type_id, "channel": delivery.channel.name},
                 }

@@ -47,7 +47,7 @@ from channels.services import (
 )
 from common.admin import ServiceAuditedAdminMixin, safe_next_url
 from common.audit import audit_page_url, history_of
-from common.timefmt import exact_time, relative_time
+from common.timefmt import exact_time, relative_time, staff_time_html
 from deliveries.explain import attempt_reason
 from deliveries.recovery import RECOVER
 from deliveries.selectors import channel_activity, channel_health, last_failure_of, recent_attempts_of, recent_tests_of
@@ -194,16 +194,9 @@ class ChannelForm(forms.ModelForm):
 
 @admin.register(Channel)
 class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "name",
-        "kind",
-        "format",
-        "target",
-        "active",
-        "sending_state",
-        "success_rate_24h",
-        "last_failure_24h",
-    ]
+    # Few columns that wrap (the list fits 1024 px beside its filters): who, in what state, how healthy.
+    list_display = ["channel_summary", "state", "success_rate_24h", "last_failure_24h"]
+    list_display_links = ["channel_summary"]
     list_filter = ["kind", "format", "active"]
     search_fields = ["name", "url"]
     show_facets = admin.ShowFacets.NEVER
@@ -250,42 +243,62 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
 
     # --- columns -------------------------------------------------------------
 
-    @admin.display(description="target")
+    @admin.display(description=gettext_lazy("target"))
     def target(self, channel):
         return channel.url or channel.email_to
+
+    @admin.display(description=gettext_lazy("channel"), ordering="name")
+    def channel_summary(self, channel):
+        kind = channel.get_kind_display()
+        if channel.is_postback and channel.format != PayloadFormat.STANDARD:
+            kind = f"{kind} · {channel.get_format_display()}"
+        return format_html(
+            '<strong>{}</strong><br><span class="quiet">{}</span><br><span class="quiet">{}</span>',
+            channel.name,
+            kind,
+            self.target(channel),
+        )
+
+    @admin.display(description=gettext_lazy("state"))
+    def state(self, channel):
+        """Deactivated or disabled first; otherwise the breaker's badge (sending, cooling off, probing)."""
+        if not channel.active:
+            current = channel_state(channel)
+            return format_html('<span class="badge badge-warn" title="{}">{}</span>', current.reason, current.label)
+        return self.sending_state(channel)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("breaker")
 
-    @admin.display(description="sending")
+    @admin.display(description=gettext_lazy("sending"))
     def sending_state(self, channel):
         """The circuit breaker's state as a badge (SPEC section 5): sending, cooling off or probing."""
         state = getattr(channel, "breaker", None)  # no row: never failed
         if state is None or state.state == "closed":
-            return format_html('<span class="badge badge-ok">{}</span>', "Sending")
+            return format_html('<span class="badge badge-ok">{}</span>', _("Sending"))
         label = state.get_state_display()
         if state.state == "open" and state.open_until:
-            label = f"{label} until {localtime(state.open_until):%H:%M:%S}"
+            label = _("%(state)s until %(time)s") % {"state": label, "time": f"{localtime(state.open_until):%H:%M:%S}"}
         return format_html(
-            '<span class="badge badge-warn" title="{} timeouts or refused connections in a row">{}</span>',
-            state.consecutive_failures,
+            '<span class="badge badge-warn" title="{}">{}</span>',
+            _("%(n)d timeouts or refused connections in a row") % {"n": state.consecutive_failures},
             label,
         )
 
-    @admin.display(description="success (24 h)")
+    @admin.display(description=gettext_lazy("success (24 h)"))
     def success_rate_24h(self, channel):
         health = getattr(channel, "health", None)
         if health is None or health.success_rate is None:
             return "-"
         return f"{health.success_rate:.0%} of {health.finished}"
 
-    @admin.display(description="last failure (24 h)")
+    @admin.display(description=gettext_lazy("last failure (24 h)"))
     def last_failure_24h(self, channel):
         health = getattr(channel, "health", None)
         if health is None or health.last_failure_at is None:
             return "-"
         url = reverse("admin:deliveries_delivery_changelist") + f"?channel__id__exact={channel.pk}&status__exact=failed"
-        return format_html('<a href="{}">{}</a>', url, f"{health.last_failure_at:%Y-%m-%d %H:%M}")
+        return format_html('<a href="{}">{}</a>', url, staff_time_html(health.last_failure_at))
 
     # --- one form per kind -----------------------------------------------------
 
@@ -380,6 +393,7 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
             extra_context.update(
                 {
                     "title": KIND_TITLES[channel.kind] % {"name": channel.name},
+                    "subtitle": None,  # the title already names it
                     "channel_kind_label": channel.get_kind_display(),
                     "channel_state": channel_state(channel),
                     "charts": [
