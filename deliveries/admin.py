@@ -108,7 +108,8 @@ class TestSendFilter(admin.SimpleListFilter):
             }
 
     def queryset(self, request, queryset):
-        if self.value() == "include":
+        # A search names one delivery, event or order: find it, test send or not.
+        if self.value() == "include" or request.GET.get("q", "").strip():
             return queryset
         if self.value() == "only":
             return queryset.filter(event_type_id=TEST_EVENT_TYPE)

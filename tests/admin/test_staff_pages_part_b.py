@@ -166,3 +166,13 @@ def test_deactivate_from_the_channel_page_needs_change_permission(admin_client, 
     postback_channel.refresh_from_db()
     assert postback_channel.active
     assert postback_channel.kind == ChannelKind.POSTBACK
+
+
+def test_a_search_finds_a_test_send_too(admin_client, make_delivery, postback_channel):
+    test_send = make_delivery(
+        channel=postback_channel, key="test", status=DeliveryStatus.SUCCEEDED, response_status=200
+    )
+
+    found = admin_client.get(LOG, {"q": str(test_send.pk)}).context["cl"].result_list
+
+    assert [d.pk for d in found] == [test_send.pk]

@@ -117,3 +117,19 @@ def test_a_delivery_held_back_by_the_breaker_says_the_channel_is_cooling_off():
 )
 def test_every_state_says_what_happens_next(fields, expected):
     assert status_line(a_delivery(**fields), now=NOW).text == expected
+
+
+def test_one_date_format_relative_with_the_exact_time_on_hover():
+    from common.timefmt import exact_time, relative_time, staff_time_html
+
+    moment = NOW - timedelta(minutes=9)
+
+    assert relative_time(moment, now=NOW) == "9 min ago"
+    assert relative_time(NOW + timedelta(hours=3), now=NOW) == "in 3 h"
+    assert (
+        relative_time(NOW - timedelta(days=30), now=NOW)
+        == f"{timezone.localtime(NOW - timedelta(days=30)):%Y-%m-%d %H:%M}"
+    )
+    html = staff_time_html(moment, now=NOW)
+    assert f'title="{exact_time(moment)}"' in html and exact_time(moment).endswith(" UTC")
+    assert len(exact_time(moment).split(" ")[1]) == 8  # with seconds
