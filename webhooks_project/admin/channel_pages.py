@@ -311,6 +311,10 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
     def get_fields(self, request, obj=None):
         return KIND_FIELDS[self._kind(request, obj) or ChannelKind.POSTBACK]
 
+    def get_fieldsets(self, request, obj=None):
+        # A heading of its own: on the channel page the form follows the state, charts and attempts.
+        return [(_("Settings") if obj is not None else None, {"fields": self.get_fields(request, obj)})]
+
     def get_readonly_fields(self, request, obj=None):
         return ["kind"] if obj is not None else []
 
