@@ -176,3 +176,21 @@ def test_a_search_finds_a_test_send_too(admin_client, make_delivery, postback_ch
     found = admin_client.get(LOG, {"q": str(test_send.pk)}).context["cl"].result_list
 
     assert [d.pk for d in found] == [test_send.pk]
+
+
+def test_attach_from_the_channel_page_opens_the_attach_form_with_the_channel_chosen(
+    admin_client, make_staff, postback_channel
+):
+    url = reverse("admin:channels_channel_attach", args=[postback_channel.pk])
+
+    response = admin_client.get(url, {"event_type": "order.completed"})
+
+    assert response.status_code == 302
+    assert (
+        response["Location"]
+        == reverse("admin:events_eventtype_attach", args=["order.completed"]) + f"?channel={postback_channel.pk}"
+    )
+    form = admin_client.get(response["Location"]).context["form"]
+    assert str(form.initial["channel"]) == str(postback_channel.pk)
+    assert make_staff("channels.view_channel").get(url, {"event_type": "order.completed"}).status_code == 403
+    assert admin_client.get(url, {"event_type": "no.such.type"}).status_code == 302

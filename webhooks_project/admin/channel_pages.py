@@ -28,6 +28,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,6 +38,7 @@ from channels.masking import headers_for
 from channels.models import MAX_TIMEOUT_S, Channel
 from channels.permissions import REVEAL, ROTATE
 from channels.services import (
+    ATTACH_PERMISSION,
     CHANNEL_FIELDS,
     create_channel,
     delete_channel,
@@ -53,6 +55,7 @@ from deliveries.recovery import RECOVER
 from deliveries.selectors import channel_activity, channel_health, last_failure_of, recent_attempts_of, recent_tests_of
 from deliveries.services import SEND_TEST, send_test_event
 from events.formats import EXPLANATIONS, PayloadFormat
+from events.models import EventType
 from webhooks_project.admin.channel_charts import activity_charts, seven_day_buckets
 from webhooks_project.admin.channel_reenable import ReenableChannelMixin
 from webhooks_project.admin.format_examples import format_examples
@@ -406,6 +409,10 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
                     ],
                     "recent_attempts": recent_attempts_of(channel=channel),
                     "can_change_active": self.has_change_permission(request, channel),
+                    "can_attach": request.user.has_perm(ATTACH_PERMISSION),
+                    "attachable_types": EventType.objects.exclude(subscriptions__channel=channel)
+                    .order_by("position", "key")
+                    .only("key", "name"),
                     "health": health,
                     "last_failure": last_failure_of(channel=channel),
                     "recent_tests": with_reasons(recent_tests_of(channel=channel), channel=channel),
@@ -438,6 +445,7 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
                 "<int:channel_id>/rotate-secret/", wrap(self.rotate_secret_view), name="channels_channel_rotate_secret"
             ),
             path("<int:channel_id>/set-active/", wrap(self.set_active_view), name="channels_channel_set_active"),
+            path("<int:channel_id>/attach/", wrap(self.attach_view), name="channels_channel_attach"),
             *recover_urls(self),
             *super().get_urls(),
         ]
@@ -471,6 +479,19 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
                 messages.ERROR,
             )
         return HttpResponseRedirect(self._change_page(channel) + "#recent-tests")
+
+    def attach_view(self, request, channel_id):
+        """The channel page's "Attach to ..." picker: System notifications' attach form, this channel preselected."""
+        if not request.user.has_perm(ATTACH_PERMISSION):
+            raise PermissionDenied
+        channel = get_object_or_404(Channel, pk=channel_id)
+        key = request.GET.get("event_type", "")
+        if not EventType.objects.filter(key=key).exists():
+            self.message_user(request, _("Choose an event type."), messages.ERROR)
+            return HttpResponseRedirect(self._change_page(channel))
+        return HttpResponseRedirect(
+            reverse("admin:events_eventtype_attach", args=[key]) + "?" + urlencode({"channel": channel.pk})
+        )
 
     def set_active_view(self, request, channel_id):
         """The channel page's Deactivate / Activate button (the form's "active" box, in one click)."""
