@@ -114,6 +114,8 @@ class Delivery(models.Model):
             # The dashboard's "failed, waiting for a human" list: failed rows of the retryable types, newest first.
             models.Index(fields=["status", "event_type", "-id"], name="delivery_status_type_idx"),
             models.Index(fields=["channel", "-id"], name="delivery_channel_idx"),
+            # A channel's page: its success rate and latency over 24 h and 7 d, one range of its own rows.
+            models.Index(fields=["channel", "created_at"], name="delivery_channel_created_idx"),
             # Recover: a channel's failed rows not yet resent, walked by id.
             models.Index(
                 fields=["channel", "id"],

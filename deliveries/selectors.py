@@ -4,15 +4,17 @@ Every function runs one query (or a fixed few), bounded by an indexed time range
 LIMIT or one page of rows, so none of them grows with the size of the delivery table.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from deliveries.engine.jobs import build_job
 from deliveries.engine.send import request_body
+from deliveries.explain import attempt_reason
 from deliveries.models import Attempt, Delivery, DeliveryStatus
 from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, EventType
@@ -82,7 +84,8 @@ def channel_health(*, channel_ids=None, since: datetime | None = None) -> dict[i
     One grouped query over the indexed ``created_at`` range.
     """
     since = since or timezone.now() - RECENT
-    queryset = Delivery.objects.filter(created_at__gte=since)
+    # Test sends say nothing about the shop's traffic: they stay out of the success rates.
+    queryset = Delivery.objects.filter(created_at__gte=since).exclude(event_type_id=TEST_EVENT_TYPE)
     if channel_ids is not None:
         queryset = queryset.filter(channel_id__in=list(channel_ids))
     rows = (
@@ -208,3 +211,153 @@ def attempt_request_body(attempt: Attempt) -> str:
     ``delivery__event_type`` with the attempt)."""
     job = build_job(delivery=attempt.delivery, trigger=attempt.trigger, retry_count=attempt.number - 1)
     return request_body(job)
+
+
+@dataclass
+class AttemptView:
+    """One attempt as the delivery page shows it: its reason in words, headers and bodies made readable."""
+
+    attempt: Attempt
+    reason: str
+    request_headers: str
+    request_body: str
+    response_headers: str
+    response_body: str
+    response_kind: str  # json, html or text: HTML is shown as escaped text, never rendered
+
+
+def delivery_page_attempts(*, delivery: Delivery) -> list[AttemptView]:
+    """``delivery``'s attempts, oldest first, for its page (one query: the delivery comes loaded with its
+    event and the event's user, channel and event type)."""
+    attempts = list(Attempt.objects.filter(delivery=delivery).select_related("triggered_by").order_by("number"))
+    views = []
+    for attempt in attempts:
+        attempt.delivery = delivery
+        body, kind = readable_body(attempt.response_body, headers=attempt.response_headers)
+        views.append(
+            AttemptView(
+                attempt=attempt,
+                reason=attempt_reason(attempt, timeout_s=delivery.channel.timeout),
+                request_headers=readable_headers(attempt.request_headers),
+                request_body=readable_body(attempt_request_body(attempt))[0] if delivery.channel.is_postback else "",
+                response_headers=readable_headers(attempt.response_headers),
+                response_body=body,
+                response_kind=kind,
+            )
+        )
+    return views
+
+
+def readable_headers(headers) -> str:
+    """``Name: value`` lines, as on the wire."""
+    if not isinstance(headers, dict):
+        return str(headers or "")
+    return "\n".join(f"{name}: {value}" for name, value in headers.items())
+
+
+def readable_body(text: str, *, headers=None) -> tuple[str, str]:
+    """A body pretty-printed when it is JSON, with what it is (``json``, ``html`` or ``text``)."""
+    content_type = ""
+    for name, value in (headers or {}).items():
+        if name.lower() == "content-type":
+            content_type = str(value).lower()
+    stripped = (text or "").strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return json.dumps(json.loads(stripped), indent=2, ensure_ascii=False), "json"
+        except ValueError:
+            pass
+    if "html" in content_type or stripped[:1] == "<":
+        return text, "html"
+    return text, "text"
+
+
+# --- One channel's page ------------------------------------------------------------
+
+
+@dataclass
+class ActivityBucket:
+    start: datetime
+    succeeded: int = 0
+    failed: int = 0
+    attempts: int = 0
+    total_ms: int = 0
+
+    @property
+    def finished(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def success_rate(self) -> float | None:
+        return self.succeeded / self.finished if self.finished else None
+
+    @property
+    def latency_ms(self) -> float | None:
+        return self.total_ms / self.attempts if self.attempts else None
+
+
+def channel_activity(
+    *, channel, hours: int, bucket_hours: int = 1, now: datetime | None = None
+) -> list[ActivityBucket]:
+    """``channel``'s deliveries by outcome and its attempts' mean duration, in buckets of ``bucket_hours``
+    over the last ``hours`` hours, oldest first; test sends left out.
+
+    Two grouped queries, each over an indexed range of this channel's rows only (deliveries by
+    ``(channel, created_at)``, attempts through those deliveries), so the page costs the same
+    however many rows other channels have.
+    """
+    now = now or timezone.now()
+    current_hour = now.replace(minute=0, second=0, microsecond=0)
+    first = current_hour - timedelta(hours=hours - bucket_hours)
+    count = hours // bucket_hours
+    buckets = [ActivityBucket(first + timedelta(hours=i * bucket_hours)) for i in range(count)]
+
+    def bucket_of(hour):
+        index = int((hour - first).total_seconds() // (3600 * bucket_hours))
+        return buckets[index] if 0 <= index < count else None
+
+    deliveries = (
+        Delivery.objects.filter(channel=channel, created_at__gte=first, status__in=["succeeded", "failed"])
+        .exclude(event_type_id=TEST_EVENT_TYPE)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in deliveries:
+        bucket = bucket_of(row["hour"])
+        if bucket is not None:
+            if row["status"] == DeliveryStatus.SUCCEEDED:
+                bucket.succeeded += row["n"]
+            else:
+                bucket.failed += row["n"]
+    attempts = (
+        Attempt.objects.filter(
+            delivery__channel=channel, delivery__created_at__gte=first - RECENT, started_at__gte=first
+        )
+        .exclude(delivery__event_type_id=TEST_EVENT_TYPE)
+        .exclude(finished_at__isnull=True)
+        .annotate(hour=TruncHour("started_at"))
+        .values("hour")
+        .annotate(n=Count("id"), total=Sum("duration_ms"))
+        .order_by()
+    )
+    for row in attempts:
+        bucket = bucket_of(row["hour"])
+        if bucket is not None:
+            bucket.attempts += row["n"]
+            bucket.total_ms += row["total"] or 0
+    return buckets
+
+
+def recent_attempts_of(*, channel, limit: int = 10) -> list[Attempt]:
+    """``channel``'s latest attempts, newest first, each with its delivery and event type: the latest
+    deliveries from the ``(channel, -id)`` index, then their attempts (two queries)."""
+    deliveries = {
+        d.pk: d for d in Delivery.objects.filter(channel=channel).select_related("event_type").order_by("-id")[:limit]
+    }
+    attempts = list(Attempt.objects.filter(delivery_id__in=list(deliveries)).order_by("-started_at", "-id")[:limit])
+    for attempt in attempts:
+        attempt.delivery = deliveries[attempt.delivery_id]
+        attempt.reason = attempt_reason(attempt, timeout_s=channel.timeout)
+    return attempts

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django import template
 
 from channels.models import Channel
+from deliveries.explain import delivery_reason
 from deliveries.selectors import channel_health, failed_awaiting_human, hourly_outcomes
 from deliveries.services import RETRY
 from events.selectors import order_ids_by_ref
@@ -87,6 +88,7 @@ def delivery_dashboard(context):
     order_ids = order_ids_by_ref(d.event.order_ref for d in awaiting)
     for delivery in awaiting:
         delivery.order_pk = order_ids.get(delivery.event.order_ref)
+        delivery.plain_reason = delivery_reason(delivery)
     return {
         "visible": True,
         "chart": _chart(hourly_outcomes()),

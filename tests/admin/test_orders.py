@@ -145,7 +145,7 @@ def test_retry_queues_one_manual_attempt_and_returns_to_the_order(
     assert delivery.pending_trigger == Trigger.MANUAL and delivery.requested_by == client.user
     assert callbacks, "the retry is queued when the transaction commits"
     assert LogEntry.objects.filter(object_id=str(delivery.pk), change_message="Manual retry requested.").exists()
-    assert "Retry requested for 1 delivery." in client.get(page).content.decode()
+    assert "1 queued for retry." in client.get(page).content.decode()
 
 
 def test_retry_goes_back_only_to_our_own_pages(make_staff, make_delivery, postback_channel):
@@ -189,7 +189,7 @@ def test_retry_all_failed_retries_only_what_may_be_retried(admin_client, make_de
     statuses = dict(Delivery.objects.values_list("pk", "status"))
     assert statuses[a.pk] == statuses[b.pk] == DeliveryStatus.PENDING
     assert statuses[c.pk] == DeliveryStatus.FAILED and statuses[d.pk] == DeliveryStatus.SUCCEEDED
-    assert "Retry requested for 2 deliveries." in response.content.decode()
+    assert "2 queued for retry." in response.content.decode()
 
 
 def test_order_pages_need_the_view_permission(make_staff, make_delivery, postback_channel):

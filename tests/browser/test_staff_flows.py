@@ -135,7 +135,7 @@ def test_retry_a_failed_delivery_from_the_order_page_and_see_the_new_attempt(
     row.get_by_role("button", name="Retry").click()
 
     # then the new, manual attempt appears and the delivery succeeded
-    expect(page.locator(".messagelist")).to_contain_text("Retry requested for 1 delivery.")
+    expect(page.locator(".messagelist")).to_contain_text("1 queued for retry.")
     expect(row.locator('[data-attempt="2"][data-trigger="manual"]')).to_contain_text("HTTP 200")
     expect(row).to_have_attribute("data-status", "succeeded")
     expect(row.get_by_role("button", name="Retry")).to_have_count(0)

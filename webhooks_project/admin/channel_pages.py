@@ -14,6 +14,9 @@ Custom header values are shown masked to users who may not reveal secrets
 save that sends them back unchanged keeps the stored ones (``update_channel``).
 """
 
+import json
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -23,14 +26,19 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from channels.kinds import ChannelKind
 from channels.masking import headers_for
-from channels.models import Channel
+from channels.models import MAX_TIMEOUT_S, Channel
 from channels.permissions import REVEAL, ROTATE
 from channels.services import (
+    ATTACH_PERMISSION,
     CHANNEL_FIELDS,
     create_channel,
     delete_channel,
@@ -41,13 +49,29 @@ from channels.services import (
 )
 from common.admin import ServiceAuditedAdminMixin, safe_next_url
 from common.audit import audit_page_url, history_of
+from common.timefmt import exact_time, relative_time, staff_time_html
+from deliveries.explain import attempt_reason
 from deliveries.recovery import RECOVER
-from deliveries.selectors import channel_health, last_failure_of, recent_tests_of
+from deliveries.selectors import channel_activity, channel_health, last_failure_of, recent_attempts_of, recent_tests_of
 from deliveries.services import SEND_TEST, send_test_event
 from events.formats import EXPLANATIONS, PayloadFormat
+from events.models import EventType
+from webhooks_project.admin.channel_charts import activity_charts, seven_day_buckets
 from webhooks_project.admin.channel_reenable import ReenableChannelMixin
 from webhooks_project.admin.format_examples import format_examples
 from webhooks_project.admin.recover_pages import latest_job, recover_urls
+
+# The form says which kind of channel it makes or edits (the kind is chosen once, on the page before).
+KIND_TITLES_NEW = {
+    ChannelKind.POSTBACK: gettext_lazy("New postback channel"),
+    ChannelKind.SLACK: gettext_lazy("New Slack channel"),
+    ChannelKind.EMAIL: gettext_lazy("New e-mail channel"),
+}
+KIND_TITLES = {
+    ChannelKind.POSTBACK: gettext_lazy("Postback channel: %(name)s"),
+    ChannelKind.SLACK: gettext_lazy("Slack channel: %(name)s"),
+    ChannelKind.EMAIL: gettext_lazy("E-mail channel: %(name)s"),
+}
 
 KIND_FIELDS = {
     ChannelKind.POSTBACK: ["name", "kind", "url", "format", "headers", "timeout", "active"],
@@ -66,6 +90,96 @@ class ChannelChangeList(ChangeList):
             channel.health = health.get(channel.pk)
 
 
+def with_reasons(attempts, *, channel) -> list:
+    attempts = list(attempts)
+    for attempt in attempts:
+        attempt.reason = attempt_reason(attempt, timeout_s=channel.timeout)
+    return attempts
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """Active, cooling off or disabled, with why: the first thing the channel page says."""
+
+    key: str  # active, cooling, probing, disabled
+    label: str
+    reason: str = ""
+
+
+def channel_state(channel) -> ChannelState:
+    if not channel.active:
+        if channel.is_auto_disabled:
+            return ChannelState(
+                "disabled",
+                _("Disabled automatically"),
+                _("Since %(when)s: %(reason)s")
+                % {"when": exact_time(channel.disabled_at), "reason": channel.disabled_reason},
+            )
+        return ChannelState("disabled", _("Deactivated"), _("Switched off by staff: nothing is sent to it."))
+    breaker = getattr(channel, "breaker", None) if hasattr(channel, "breaker") else None
+    if breaker is not None and breaker.state == "open" and breaker.open_until and breaker.open_until > timezone.now():
+        return ChannelState(
+            "cooling",
+            _("Cooling off"),
+            _("%(n)d timeouts or refused connections in a row; sending again %(when)s (%(exact)s).")
+            % {
+                "n": breaker.consecutive_failures,
+                "when": relative_time(breaker.open_until),
+                "exact": exact_time(breaker.open_until),
+            },
+        )
+    if breaker is not None and breaker.state == "half_open":
+        return ChannelState(
+            "cooling", _("Probing"), _("After a cool-off, one delivery is sent to see whether the endpoint is back.")
+        )
+    return ChannelState("active", _("Active"), _("Deliveries are sent as events happen."))
+
+
+class HeaderLinesField(forms.CharField):
+    """Custom headers as ``Name: value`` lines, one a line; stored (and sent over the API) as the same JSON
+    object as before. A JSON object typed or posted as it is is accepted too. The rules on names and
+    values are the model's (``channels.validation.validate_headers``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget", forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "class": "vLargeTextField"})
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return "\n".join(f"{name}: {text}" for name, text in value.items())
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return {}
+        if text.startswith("{"):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                raise ValidationError(_("Write one header a line, as Name: value."), code="invalid") from None
+            return parsed
+        headers = {}
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, colon, value = line.partition(":")
+            if not colon or not name.strip():
+                raise ValidationError(
+                    _("Line %(n)d: write each header as Name: value.") % {"n": number}, code="invalid"
+                )
+            headers[name.strip()] = value.strip()
+        return headers
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(data) != (initial or {})
+        except ValidationError:
+            return True
+
+
 class ChannelForm(forms.ModelForm):
     """The admin's channel form. A post without ``format`` (a script written before formats) keeps the stored one."""
 
@@ -73,19 +187,19 @@ class ChannelForm(forms.ModelForm):
         value = self.cleaned_data.get("format")
         return value or self.instance.format or PayloadFormat.STANDARD
 
+    def _update_errors(self, errors):
+        # An invalid URL already has its error ("Enter a valid URL."): the model's "A URL is required"
+        # for the value the form could not take would only contradict it.
+        if "url" in self._errors and hasattr(errors, "error_dict"):
+            errors.error_dict.pop("url", None)
+        super()._update_errors(errors)
+
 
 @admin.register(Channel)
 class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAdmin):
-    list_display = [
-        "name",
-        "kind",
-        "format",
-        "target",
-        "active",
-        "sending_state",
-        "success_rate_24h",
-        "last_failure_24h",
-    ]
+    # Few columns that wrap (the list fits 1024 px beside its filters): who, in what state, how healthy.
+    list_display = ["channel_summary", "state", "success_rate_24h", "last_failure_24h"]
+    list_display_links = ["channel_summary"]
     list_filter = ["kind", "format", "active"]
     search_fields = ["name", "url"]
     show_facets = admin.ShowFacets.NEVER
@@ -132,42 +246,62 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
 
     # --- columns -------------------------------------------------------------
 
-    @admin.display(description="target")
+    @admin.display(description=gettext_lazy("target"))
     def target(self, channel):
         return channel.url or channel.email_to
+
+    @admin.display(description=gettext_lazy("channel"), ordering="name")
+    def channel_summary(self, channel):
+        kind = channel.get_kind_display()
+        if channel.is_postback and channel.format != PayloadFormat.STANDARD:
+            kind = f"{kind} · {channel.get_format_display()}"
+        return format_html(
+            '<strong>{}</strong><br><span class="quiet">{}</span><br><span class="quiet">{}</span>',
+            channel.name,
+            kind,
+            self.target(channel),
+        )
+
+    @admin.display(description=gettext_lazy("state"))
+    def state(self, channel):
+        """Deactivated or disabled first; otherwise the breaker's badge (sending, cooling off, probing)."""
+        if not channel.active:
+            current = channel_state(channel)
+            return format_html('<span class="badge badge-warn" title="{}">{}</span>', current.reason, current.label)
+        return self.sending_state(channel)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("breaker")
 
-    @admin.display(description="sending")
+    @admin.display(description=gettext_lazy("sending"))
     def sending_state(self, channel):
         """The circuit breaker's state as a badge (SPEC section 5): sending, cooling off or probing."""
         state = getattr(channel, "breaker", None)  # no row: never failed
         if state is None or state.state == "closed":
-            return format_html('<span class="badge badge-ok">{}</span>', "Sending")
+            return format_html('<span class="badge badge-ok">{}</span>', _("Sending"))
         label = state.get_state_display()
         if state.state == "open" and state.open_until:
-            label = f"{label} until {localtime(state.open_until):%H:%M:%S}"
+            label = _("%(state)s until %(time)s") % {"state": label, "time": f"{localtime(state.open_until):%H:%M:%S}"}
         return format_html(
-            '<span class="badge badge-warn" title="{} timeouts or refused connections in a row">{}</span>',
-            state.consecutive_failures,
+            '<span class="badge badge-warn" title="{}">{}</span>',
+            _("%(n)d timeouts or refused connections in a row") % {"n": state.consecutive_failures},
             label,
         )
 
-    @admin.display(description="success (24 h)")
+    @admin.display(description=gettext_lazy("success (24 h)"))
     def success_rate_24h(self, channel):
         health = getattr(channel, "health", None)
         if health is None or health.success_rate is None:
             return "-"
         return f"{health.success_rate:.0%} of {health.finished}"
 
-    @admin.display(description="last failure (24 h)")
+    @admin.display(description=gettext_lazy("last failure (24 h)"))
     def last_failure_24h(self, channel):
         health = getattr(channel, "health", None)
         if health is None or health.last_failure_at is None:
             return "-"
         url = reverse("admin:deliveries_delivery_changelist") + f"?channel__id__exact={channel.pk}&status__exact=failed"
-        return format_html('<a href="{}">{}</a>', url, f"{health.last_failure_at:%Y-%m-%d %H:%M}")
+        return format_html('<a href="{}">{}</a>', url, staff_time_html(health.last_failure_at))
 
     # --- one form per kind -----------------------------------------------------
 
@@ -180,12 +314,34 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
     def get_fields(self, request, obj=None):
         return KIND_FIELDS[self._kind(request, obj) or ChannelKind.POSTBACK]
 
+    def get_fieldsets(self, request, obj=None):
+        # A heading of its own: on the channel page the form follows the state, charts and attempts.
+        return [(_("Settings") if obj is not None else None, {"fields": self.get_fields(request, obj)})]
+
     def get_readonly_fields(self, request, obj=None):
         return ["kind"] if obj is not None else []
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "url":
             kwargs["assume_scheme"] = "https"  # Django 6's default; a typed scheme is kept as is
+        if db_field.name == "timeout":
+            out_of_range = _("Enter a timeout between 1 and %(max)d seconds.") % {"max": MAX_TIMEOUT_S}
+            kwargs.update(
+                min_value=1,
+                max_value=MAX_TIMEOUT_S,
+                error_messages={"min_value": out_of_range, "max_value": out_of_range},
+                help_text=_("Seconds to wait for the endpoint's answer, 1 to %(max)d.") % {"max": MAX_TIMEOUT_S},
+            )
+        if db_field.name == "headers":
+            return HeaderLinesField(
+                required=False,
+                label=_("Custom headers"),
+                help_text=_(
+                    "One header a line, as Name: value (for example X-Api-Key: abc123). Empty: none. "
+                    "The signature headers (webhook-id, webhook-timestamp, webhook-signature) and Content-Type "
+                    "are set by the service."
+                ),
+            )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -200,10 +356,6 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
             field.widget.attrs["data-format-select"] = "1"
             # The chosen format's line; staff.js replaces it as the select changes.
             field.help_text = EXPLANATIONS[PayloadFormat(current)]
-        if "headers" in form.base_fields:
-            form.base_fields[
-                "headers"
-            ].help_text = 'A JSON object, e.g. {"X-Api-Key": "..."}. The signature headers are set by the service.'
         return form
 
     def _format_context(self, request, obj=None) -> dict:
@@ -226,6 +378,8 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
                 "next": request.GET.get("next", ""),
             }
             return TemplateResponse(request, "admin/channels/channel/choose_kind.html", context)
+        extra_context.setdefault("title", KIND_TITLES_NEW[self._kind(request)])
+        extra_context["channel_kind_label"] = ChannelKind(self._kind(request)).label
         return super().add_view(request, form_url, extra_context)
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -242,11 +396,26 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
         extra_context = extra_context or {}
         if channel is not None:
             health = channel_health(channel_ids=[channel.pk]).get(channel.pk)
+            hourly = channel_activity(channel=channel, hours=7 * 24)
             extra_context.update(
                 {
+                    "title": KIND_TITLES[channel.kind] % {"name": channel.name},
+                    "subtitle": None,  # the title already names it
+                    "channel_kind_label": channel.get_kind_display(),
+                    "channel_state": channel_state(channel),
+                    "charts": [
+                        activity_charts(hourly[-24:], bucket_hours=1, span=_("24 h")),
+                        activity_charts(seven_day_buckets(hourly), bucket_hours=6, span=_("7 days")),
+                    ],
+                    "recent_attempts": recent_attempts_of(channel=channel),
+                    "can_change_active": self.has_change_permission(request, channel),
+                    "can_attach": request.user.has_perm(ATTACH_PERMISSION),
+                    "attachable_types": EventType.objects.exclude(subscriptions__channel=channel)
+                    .order_by("position", "key")
+                    .only("key", "name"),
                     "health": health,
                     "last_failure": last_failure_of(channel=channel),
-                    "recent_tests": list(recent_tests_of(channel=channel)),
+                    "recent_tests": with_reasons(recent_tests_of(channel=channel), channel=channel),
                     "can_send_test": SEND_TEST.allows(request.user),
                     "can_recover": RECOVER.allows(request.user),
                     "recover_job": latest_job(channel),
@@ -275,6 +444,8 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
             path(
                 "<int:channel_id>/rotate-secret/", wrap(self.rotate_secret_view), name="channels_channel_rotate_secret"
             ),
+            path("<int:channel_id>/set-active/", wrap(self.set_active_view), name="channels_channel_set_active"),
+            path("<int:channel_id>/attach/", wrap(self.attach_view), name="channels_channel_attach"),
             *recover_urls(self),
             *super().get_urls(),
         ]
@@ -296,16 +467,49 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
         if attempt.succeeded:
             self.message_user(
                 request,
-                f"Test event delivered: HTTP {attempt.response_status} in {attempt.duration_ms} ms.",
+                _("Test event delivered: HTTP %(status)s in %(ms)d ms.")
+                % {"status": attempt.response_status, "ms": attempt.duration_ms},
                 messages.SUCCESS,
             )
         else:
-            outcome = f"HTTP {attempt.response_status}" if attempt.response_status else attempt.get_error_display()
-            detail = f" ({attempt.error_detail})" if attempt.error_detail else ""
             self.message_user(
-                request, f"Test event failed: {outcome}{detail} after {attempt.duration_ms} ms.", messages.ERROR
+                request,
+                _("Test event failed after %(ms)d ms: %(reason)s")
+                % {"ms": attempt.duration_ms, "reason": attempt_reason(attempt, timeout_s=channel.timeout)},
+                messages.ERROR,
             )
         return HttpResponseRedirect(self._change_page(channel) + "#recent-tests")
+
+    def attach_view(self, request, channel_id):
+        """The channel page's "Attach to ..." picker: System notifications' attach form, this channel preselected."""
+        if not request.user.has_perm(ATTACH_PERMISSION):
+            raise PermissionDenied
+        channel = get_object_or_404(Channel, pk=channel_id)
+        key = request.GET.get("event_type", "")
+        if not EventType.objects.filter(key=key).exists():
+            self.message_user(request, _("Choose an event type."), messages.ERROR)
+            return HttpResponseRedirect(self._change_page(channel))
+        return HttpResponseRedirect(
+            reverse("admin:events_eventtype_attach", args=[key]) + "?" + urlencode({"channel": channel.pk})
+        )
+
+    def set_active_view(self, request, channel_id):
+        """The channel page's Deactivate / Activate button (the form's "active" box, in one click)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        channel = get_object_or_404(Channel, pk=channel_id)
+        if not self.has_change_permission(request, channel):
+            raise PermissionDenied
+        active = request.POST.get("active") == "on"
+        if channel.active != active:
+            update_channel(channel=channel, changes={"active": active}, user=request.user)
+            self.log_change(request, channel, [{"changed": {"fields": ["active"]}}])
+        self.message_user(
+            request,
+            _("The channel is active again.") if active else _("The channel is deactivated: nothing is sent to it."),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self._change_page(channel))
 
     def _secret_page(self, request, channel, *, secret: str, rotated: bool):
         context = {

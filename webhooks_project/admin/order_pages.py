@@ -14,9 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 from deliveries.admin import retry_and_report
+from deliveries.explain import attempt_reason, status_line, status_phrase
 from deliveries.models import DeliveryStatus
 from deliveries.selectors import failed_deliveries_of_order, order_summaries, order_timeline
 from deliveries.services import RETRY
@@ -83,6 +85,14 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         timeline = order_timeline(order_ref=order.ref)
         deliveries = [d for entry in timeline for d in entry.deliveries]
+        for delivery in deliveries:
+            delivery.status_line = status_line(delivery)
+            for attempt in delivery.attempts.all():
+                # "HTTP 404 Not Found" where the endpoint answered, else why not in words (never the exception's text).
+                if attempt.response_status:
+                    attempt.outcome = f"HTTP {status_phrase(attempt.response_status)}"
+                else:
+                    attempt.outcome = attempt_reason(attempt, timeout_s=delivery.channel.timeout) or _("Sent")
         retryable = [d for d in deliveries if d.status == DeliveryStatus.FAILED and d.event_type.manual_retry]
         # Refresh the page while a delivery moved in the last two minutes (e.g. a Retry just pressed),
         # not forever for one stuck behind a stopped worker.

@@ -87,7 +87,20 @@
     select.addEventListener("change", refill);
     typeSelect.addEventListener("change", show);
   }
+  // Copy buttons beside the delivery page's headers and bodies.
+  function copyButton(button) {
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.dataset.copy);
+      if (!source || !navigator.clipboard) { return; }
+      var label = button.textContent;
+      navigator.clipboard.writeText(source.textContent).then(function () {
+        button.textContent = button.dataset.copied || "\u2713";
+        setTimeout(function () { button.textContent = label; }, 1500);
+      });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button.copy-button[data-copy]").forEach(copyButton);
     document.querySelectorAll("form.switch-form").forEach(wire);
     var examples = document.getElementById("format-examples");
     if (examples) { formatExamples(JSON.parse(examples.textContent)); }
