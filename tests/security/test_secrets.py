@@ -157,7 +157,7 @@ def test_an_error_page_from_a_crash_after_sending_shows_no_secret(settings, monk
     browser = Client(raise_request_exception=False)
     browser.login(username="root", password=PASSWORD)
 
-    response = browser.post(f"/api/v1/channels/{channel.pk}/test/")
+    response = browser.post(f"/api/v1/channels/{channel.pk}/test/", content_type="application/json")
 
     assert response.status_code == 500
     page = response.content.decode(errors="replace")
