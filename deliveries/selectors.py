@@ -4,6 +4,7 @@ Every function runs one query (or a fixed few), bounded by an indexed time range
 LIMIT or one page of rows, so none of them grows with the size of the delivery table.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from deliveries.engine.jobs import build_job
 from deliveries.engine.send import request_body
-from deliveries.models import Attempt, Delivery, DeliveryStatus
+from deliveries.models import Attempt, Delivery, DeliveryStatus, Trigger
 from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, EventType
 
@@ -208,3 +209,92 @@ def attempt_request_body(attempt: Attempt) -> str:
     ``delivery__event_type`` with the attempt)."""
     job = build_job(delivery=attempt.delivery, trigger=attempt.trigger, retry_count=attempt.number - 1)
     return request_body(job)
+
+
+# --- Attempts, for the API (v1.1): lists and per-channel statistics ----------------------
+
+# An attempt that succeeded: answered 2xx, or (e-mail, Slack) handed over without an error.
+ATTEMPT_SUCCEEDED = Q(finished_at__isnull=False, error="") & (
+    Q(response_status__isnull=True) | Q(response_status__gte=200, response_status__lt=300)
+)
+STATS_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+
+
+def attempts_of(*, delivery_id: int | None = None, channel_id: int | None = None):
+    """Attempts of one delivery or of every delivery to one channel, with what their list shows."""
+    queryset = Attempt.objects.select_related("delivery", "triggered_by").only(
+        *(f.name for f in Attempt._meta.concrete_fields if f.name != "delivery"),
+        "delivery__id",
+        "delivery__event_id",
+        "delivery__channel_id",
+        "triggered_by__username",
+    )
+    if delivery_id is not None:
+        queryset = queryset.filter(delivery_id=delivery_id)
+    if channel_id is not None:
+        queryset = queryset.filter(delivery__channel_id=channel_id)
+    return queryset
+
+
+@dataclass
+class ChannelStats:
+    window: str
+    since: datetime
+    until: datetime
+    attempts: int
+    succeeded: int
+    failed: int
+    in_flight: int
+    p50_duration_ms: int | None
+    p95_duration_ms: int | None
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+
+    @property
+    def success_rate(self) -> float | None:
+        finished = self.succeeded + self.failed
+        return round(self.succeeded / finished, 4) if finished else None
+
+
+def channel_stats(*, channel_id: int, window: str, now: datetime | None = None) -> ChannelStats:
+    """What the attempts to a channel in the last ``window`` (``STATS_WINDOWS``) came to; test sends left out.
+
+    Three queries over the (``started_at``) range of the attempts: the counts and the latest
+    success and failure in one, and each percentile as one row at its offset in duration order
+    (the same on SQLite and PostgreSQL: no percentile function needed).
+    """
+    now = now or timezone.now()
+    since = now - STATS_WINDOWS[window]
+    attempts = Attempt.objects.filter(delivery__channel_id=channel_id, started_at__gte=since, started_at__lte=now)
+    attempts = attempts.exclude(trigger=Trigger.TEST)
+    failed = Q(finished_at__isnull=False) & ~ATTEMPT_SUCCEEDED
+    totals = attempts.aggregate(
+        attempts=Count("id"),
+        succeeded=Count("id", filter=ATTEMPT_SUCCEEDED),
+        failed=Count("id", filter=failed),
+        last_success_at=Max("started_at", filter=ATTEMPT_SUCCEEDED),
+        last_failure_at=Max("started_at", filter=failed),
+    )
+    finished = attempts.filter(finished_at__isnull=False)
+    n = totals["succeeded"] + totals["failed"]
+
+    def percentile(share: float) -> int | None:
+        if not n:
+            return None
+        # Nearest rank: the smallest duration at least ``share`` of the finished attempts do not exceed.
+        rank = max(1, math.ceil(share * n))
+        return finished.order_by("duration_ms").values_list("duration_ms", flat=True)[rank - 1]
+
+    return ChannelStats(
+        window=window,
+        since=since,
+        until=now,
+        attempts=totals["attempts"],
+        succeeded=totals["succeeded"],
+        failed=totals["failed"],
+        in_flight=totals["attempts"] - n,
+        p50_duration_ms=percentile(0.5),
+        p95_duration_ms=percentile(0.95),
+        last_success_at=totals["last_success_at"],
+        last_failure_at=totals["last_failure_at"],
+    )

@@ -35,6 +35,9 @@ SPEC_OPERATIONS = {
     ("/api/v1/events/{id}/resend/", "post"),
     ("/api/v1/channels/{id}/recover/", "post"),
     ("/api/v1/recover-jobs/{id}/", "get"),
+    ("/api/v1/channels/{id}/attempts/", "get"),
+    ("/api/v1/channels/{id}/stats/", "get"),
+    ("/api/v1/deliveries/{id}/attempts/", "get"),
 }
 
 
