@@ -181,6 +181,8 @@ def rotate_secret(
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
     now = timezone.now()
     still_signing = earlier_secrets(channel, now=now)
+    if secret is not None and secret in (channel.secret, *(value for value, _ in still_signing)):
+        raise ValidationError({"secret": "This secret signs this channel's postbacks already; choose a new one."})
     if len(still_signing) + 2 > MAX_SIGNING_SECRETS:
         until = min(expires_at for _, expires_at in still_signing)
         raise ValidationError(
@@ -189,11 +191,9 @@ def rotate_secret(
                 f"allowed at once is {MAX_SIGNING_SECRETS}; rotate again after {until:%Y-%m-%d %H:%M} UTC."
             }
         )
-    # previous_secret is still_signing[0] when it has not expired; the rest keep their own expiry.
+    # The previous secret (if still in its overlap) and the older ones move down, each with its own expiry.
     channel.older_secrets = [
-        {"secret": value, "expires_at": expires_at.isoformat()}
-        for value, expires_at in still_signing
-        if value != channel.previous_secret
+        {"secret": value, "expires_at": expires_at.isoformat()} for value, expires_at in still_signing
     ]
     channel.previous_secret = channel.secret
     channel.previous_secret_expires_at = now + grace

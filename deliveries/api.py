@@ -33,6 +33,11 @@ class AttemptsActionMixin:
             return Attempt.objects.none()
         return self.base_queryset
 
+    def filter_queryset(self, queryset):
+        if getattr(self, "action", None) == "attempts" and queryset.model is not Attempt:
+            return queryset  # get_object's lookup of the delivery or channel: the filters are the attempts'
+        return super().filter_queryset(queryset)
+
 
 @extend_schema_view(
     list=extend_schema(
