@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from channels.models import Channel, ChannelKind, Subscription
-from deliveries.models import Attempt, ChannelBreaker, Delivery, DeliveryStatus, Trigger
+from deliveries.models import Attempt, ChannelBreaker, Delivery, Trigger
 from events.models import Event, EventType
 from tests.support.receiver import Reply
 
