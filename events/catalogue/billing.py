@@ -1,6 +1,6 @@
 """Invoices, payments, refunds, dunning, proformas, baskets and commissions (seeds 000-003)."""
 
-from events.catalogue.examples import DOCUMENT, INVOICE, ON_DEMAND, PAYMENT, PROFORMA, documented_schema, entry
+from events.catalogue.examples import DOCUMENT, INVOICE, ON_DEMAND, PAYMENT, PROFORMA, entry
 
 BILLING = [
     # --- Invoices (seeds 000-003) ---------------------------------------------------
@@ -232,8 +232,3 @@ BILLING = [
         {"invoice": INVOICE, "commission": {"amount": "5.00"}},
     ),
 ]
-
-# Seed 002's two document notifications (the flat format's): their payloads documented from the examples.
-for _entry in BILLING:
-    if _entry["key"] in ("document.status_changed", "invoice.status_changed"):
-        _entry["payload_schema"] = documented_schema(_entry["example_payload"])
