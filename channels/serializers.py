@@ -48,8 +48,10 @@ class HeadersField(serializers.JSONField):
 @extend_schema_field(
     {
         "type": "object",
-        "additionalProperties": {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]},
-        "nullable": True,
+        "additionalProperties": {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+            "nullable": True,
+        },
         "maxProperties": MAX_METADATA_KEYS,
         "description": (
             f"Your own keys and values, stored and shown, never sent: at most {MAX_METADATA_KEYS} keys of up to "

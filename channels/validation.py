@@ -166,7 +166,7 @@ def validate_channel(channel) -> None:
                     break
     for validate, value in (
         (validate_headers, {} if channel.headers is None else channel.headers),
-        (validate_metadata, {} if channel.metadata is None else channel.metadata),
+        (validate_metadata, channel.metadata),
     ):
         try:
             validate(value)

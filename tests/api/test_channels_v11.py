@@ -41,6 +41,7 @@ def test_description_and_metadata_are_stored_shown_and_changed(admin_api):
 @pytest.mark.parametrize(
     "metadata",
     [
+        None,
         ["a"],
         "text",
         {"nested": {"a": 1}},
