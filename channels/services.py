@@ -97,7 +97,8 @@ def create_channel(
         channel.timeout = timeout
     channel.full_clean(exclude=["secret"])  # not made yet (unless given): save() makes it
     channel.save()
-    record(user=user, obj=channel, action=ADDITION, message=f"Created ({_summary(channel)}).")
+    own = "; its own signing secret" if secret else ""
+    record(user=user, obj=channel, action=ADDITION, message=f"Created ({_summary(channel)}{own}).")
     return channel
 
 

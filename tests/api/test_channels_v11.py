@@ -218,3 +218,24 @@ def test_the_admin_form_refuses_a_header_that_is_not_latin1(admin_client):
     assert response.status_code == 200  # the form again, with the error
     assert "headers" in response.context["adminform"].form.errors
     assert not Channel.objects.exists()
+
+
+def test_the_admin_form_saves_description_and_metadata_and_refuses_nested_metadata(admin_client):
+    form = {
+        "name": "erp",
+        "kind": ChannelKind.POSTBACK,
+        "url": "https://hooks.example.com/x",
+        "format": "standard",
+        "headers": "{}",
+        "timeout": 10,
+        "active": "on",
+        "description": "Orders for the ERP",
+    }
+
+    nested = admin_client.post("/admin/channels/channel/add/?kind=postback", {**form, "metadata": '{"a": {"b": 1}}'})
+    saved = admin_client.post("/admin/channels/channel/add/?kind=postback", {**form, "metadata": '{"tenant": "acme"}'})
+
+    assert nested.status_code == 200 and "metadata" in nested.context["adminform"].form.errors
+    assert saved.status_code == 302
+    channel = Channel.objects.get()
+    assert channel.description == "Orders for the ERP" and channel.metadata == {"tenant": "acme"}

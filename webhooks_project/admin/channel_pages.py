@@ -50,9 +50,9 @@ from webhooks_project.admin.format_examples import format_examples
 from webhooks_project.admin.recover_pages import latest_job, recover_urls
 
 KIND_FIELDS = {
-    ChannelKind.POSTBACK: ["name", "kind", "url", "format", "headers", "timeout", "active"],
-    ChannelKind.SLACK: ["name", "kind", "url", "timeout", "active"],
-    ChannelKind.EMAIL: ["name", "kind", "email_to", "active"],
+    ChannelKind.POSTBACK: ["name", "kind", "url", "format", "headers", "timeout", "active", "description", "metadata"],
+    ChannelKind.SLACK: ["name", "kind", "url", "timeout", "active", "description", "metadata"],
+    ChannelKind.EMAIL: ["name", "kind", "email_to", "active", "description", "metadata"],
 }
 
 
@@ -72,6 +72,11 @@ class ChannelForm(forms.ModelForm):
     def clean_format(self):
         value = self.cleaned_data.get("format")
         return value or self.instance.format or PayloadFormat.STANDARD
+
+    def clean_metadata(self):
+        # An empty box is no metadata (the form field gives None); anything else is checked by validate_metadata.
+        value = self.cleaned_data.get("metadata")
+        return {} if value is None else value
 
 
 @admin.register(Channel)
