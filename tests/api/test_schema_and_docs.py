@@ -198,3 +198,37 @@ def test_event_types_document_their_payloads(admin_api):
         assert schema["type"] == "object" and schema["properties"], key
         # The catalogue's own example satisfies it.
         jsonschema.validate(body["example_payload"], schema)
+
+
+def _as_json_schema(node):
+    """OpenAPI 3.0's ``nullable`` spelled as JSON Schema, so ``jsonschema`` can check examples."""
+    if isinstance(node, list):
+        return [_as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _as_json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+            if "enum" in node:
+                node["enum"] = [*node["enum"], None]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def test_every_example_answer_matches_its_own_schema(schema):
+    components = _as_json_schema(schema["components"])
+    checked = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for code, answer in operation.get("responses", {}).items():
+                content = answer.get("content", {}).get("application/json", {})
+                for name, example in content.get("examples", {}).items():
+                    validator = jsonschema.Draft202012Validator(
+                        {"components": components, **_as_json_schema(content["schema"])}
+                    )
+                    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(example["value"])]
+                    assert not errors, (method, path, code, name, errors[:3])
+                    checked += 1
+    assert checked >= 25
