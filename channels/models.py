@@ -21,6 +21,10 @@ class Channel(models.Model):
     """A destination for events. Per-kind rules are checked in ``clean()``."""
 
     name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="What this channel is for (never sent).")
+    metadata = models.JSONField(
+        default=dict, blank=True, help_text="The integrator's own keys and values (never sent), e.g. a tenant id."
+    )
     kind = models.CharField(max_length=10, choices=ChannelKind.choices, default=ChannelKind.POSTBACK)
     url = models.URLField(max_length=2000, blank=True, help_text="Postback or Slack incoming-webhook URL.")
     email_to = models.CharField(
@@ -30,6 +34,10 @@ class Channel(models.Model):
     secret = EncryptedTextField(blank=True, editable=False)
     previous_secret = EncryptedTextField(blank=True, editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Secrets replaced before ``previous_secret`` and still in their own overlap (``channels.secrets``):
+    # ``[{"secret": ..., "expires_at": ISO 8601}]``, encrypted like the others.
+    older_secrets = EncryptedJSONField(default=list, blank=True, editable=False)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     format = models.CharField(
         max_length=20,
         choices=PayloadFormat.choices,

@@ -14,6 +14,15 @@ from rest_framework import serializers
 from channels.kinds import ChannelKind
 from channels.masking import headers_for
 from channels.models import MAX_TIMEOUT_S, Channel, Subscription
+from channels.secrets import SECRET_PREFIX
+from channels.validation import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_METADATA_KEY_CHARS,
+    MAX_METADATA_KEYS,
+    MAX_METADATA_VALUE_CHARS,
+    MAX_SECRET_BYTES,
+    MIN_SECRET_BYTES,
+)
 from common.api.serializers import StrictSerializer
 from events.formats import EXPLANATIONS, PayloadFormat
 from events.models import EventType, Source
@@ -37,8 +46,45 @@ class HeadersField(serializers.JSONField):
     """Any JSON on the way in (``validate_headers`` names what is wrong); documented as an object of strings."""
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+            "nullable": True,
+        },
+        "maxProperties": MAX_METADATA_KEYS,
+        "description": (
+            f"Your own keys and values, stored and shown, never sent: at most {MAX_METADATA_KEYS} keys of up to "
+            f"{MAX_METADATA_KEY_CHARS} characters, each value a string (up to {MAX_METADATA_VALUE_CHARS} "
+            "characters), number, boolean or null."
+        ),
+        "example": {"tenant": "acme", "environment": "staging"},
+    }
+)
+class MetadataField(serializers.JSONField):
+    """Any JSON on the way in (``validate_metadata`` names what is wrong); documented as a flat object."""
+
+
+SECRET_HELP = (
+    f"Your own signing secret instead of a generated one: `{SECRET_PREFIX}` followed by standard base64 of "
+    f"{MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} random bytes (e.g. `{SECRET_PREFIX}` + "
+    "`base64(os.urandom(32))`). Never shown back."
+)
+
+
 class ChannelSerializer(serializers.ModelSerializer):
     headers = HeadersField(required=False)
+    metadata = MetadataField(required=False)
+    secret_rotated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When the signing secret was last rotated (null: never)."
+    )
+    previous_secret_expires_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="Until then postbacks also carry signatures made with the secrets replaced by rotations "
+        "(each keeps its own overlap); null or past: only the current secret signs.",
+    )
     format = serializers.ChoiceField(choices=PayloadFormat.choices, read_only=True, help_text=FORMAT_HELP)
     # Not the model's URLField: email channels have none, and "" is not a URI.
     url = serializers.CharField(read_only=True, help_text="Postback or Slack incoming-webhook URL; empty for email.")
@@ -52,6 +98,8 @@ class ChannelSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "name",
+            "description",
+            "metadata",
             "kind",
             "url",
             "email_to",
@@ -64,6 +112,8 @@ class ChannelSerializer(serializers.ModelSerializer):
             "disabled_reason",
             "reenabled_at",
             "breaker",
+            "secret_rotated_at",
+            "previous_secret_expires_at",
             "created_at",
             "updated_at",
         ]
@@ -96,7 +146,9 @@ class ChannelSerializer(serializers.ModelSerializer):
 class ChannelCreatedSerializer(ChannelSerializer):
     secret = serializers.CharField(
         read_only=True,
-        help_text="The `whsec_` signing secret (postback channels). Shown only in this answer: store it now.",
+        allow_null=True,
+        help_text="The generated `whsec_` signing secret (postback channels). Shown only in this answer: store it "
+        "now. `null` when you sent your own `secret` (it is never echoed); empty for e-mail and Slack channels.",
     )
 
     class Meta(ChannelSerializer.Meta):
@@ -108,6 +160,10 @@ class ChannelInputSerializer(StrictSerializer):
     """Create (``POST``) and change (``PATCH``) a channel. ``kind`` is fixed once created."""
 
     name = serializers.CharField(max_length=200)
+    description = serializers.CharField(
+        max_length=MAX_DESCRIPTION_CHARS, required=False, allow_blank=True, help_text="What this channel is for."
+    )
+    metadata = MetadataField(required=False)
     kind = serializers.ChoiceField(choices=ChannelKind.choices, default=ChannelKind.POSTBACK)
     url = serializers.CharField(
         max_length=2000,
@@ -124,13 +180,32 @@ class ChannelInputSerializer(StrictSerializer):
         min_value=1, max_value=MAX_TIMEOUT_S, required=False, help_text="Seconds to wait for the endpoint's answer."
     )
     active = serializers.BooleanField(required=False)
+    secret = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=200,
+        trim_whitespace=False,
+        help_text=SECRET_HELP + " On create only; to change it later use `POST channels/{id}/rotate-secret/`.",
+    )
+
+
+class RotateSecretInputSerializer(StrictSerializer):
+    secret = serializers.CharField(
+        write_only=True, required=False, max_length=200, trim_whitespace=False, help_text=SECRET_HELP
+    )
 
 
 class RotatedSecretSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    secret = serializers.CharField(help_text="The new `whsec_` signing secret. Shown only in this answer.")
+    secret = serializers.CharField(
+        allow_null=True,
+        help_text="The new generated `whsec_` signing secret, shown only in this answer; `null` when you sent "
+        "your own.",
+    )
+    secret_rotated_at = serializers.DateTimeField()
     previous_secret_expires_at = serializers.DateTimeField(
-        help_text="Until then, postbacks carry a signature made with the old secret too."
+        help_text="Until then, postbacks carry a signature made with the old secret too (and with any secret "
+        "replaced before it, until its own expiry)."
     )
 
 

@@ -20,8 +20,8 @@ from channels.kinds import ChannelKind
 from channels.masking import keep_masked_values
 from channels.models import Channel, Subscription
 from channels.permissions import REVEAL, ROTATE
-from channels.secrets import generate_secret
-from channels.validation import validate_sources
+from channels.secrets import MAX_SIGNING_SECRETS, earlier_secrets, generate_secret
+from channels.validation import validate_custom_secret, validate_sources
 from common.audit import ADDITION, DELETION, describe_changes, record
 from common.masking import mask_query_strings
 from common.permissions import require_permission
@@ -37,7 +37,18 @@ ATTACH_PERMISSION = "channels.add_subscription"
 EDIT_ATTACHMENT_PERMISSION = "channels.change_subscription"
 DETACH_PERMISSION = "channels.delete_subscription"
 # What a channel's create and change may set (the secret has its own service).
-CHANNEL_FIELDS = ("name", "kind", "url", "email_to", "format", "headers", "timeout", "active")
+CHANNEL_FIELDS = (
+    "name",
+    "description",
+    "metadata",
+    "kind",
+    "url",
+    "email_to",
+    "format",
+    "headers",
+    "timeout",
+    "active",
+)
 CHANNEL_IN_USE = (
     "This channel has deliveries in the log, so it cannot be deleted. Deactivate it instead "
     "(untick “Active”, or set active: false over the API) to stop sending to it; its deliveries "
@@ -58,12 +69,23 @@ def create_channel(
     headers: dict | None = None,
     timeout: int | None = None,
     active: bool = True,
+    description: str = "",
+    metadata: dict | None = None,
+    secret: str | None = None,
     user=None,
 ) -> Channel:
-    """A new channel; a postback channel gets its signing secret when saved (``Channel.save``)."""
+    """A new channel; a postback channel gets its signing secret when saved (``Channel.save``).
+
+    ``secret``: the integrator's own ``whsec_`` secret (postback channels), instead of a generated one.
+    """
     require_permission(user, CREATE_PERMISSION, "You do not have permission to create channels.")
+    if secret is not None:
+        _check_custom_secret(secret, kind=kind)
     channel = Channel(
         name=name,
+        description=description,
+        metadata={} if metadata is None else metadata,
+        secret=secret or "",
         kind=kind,
         url=url,
         email_to=email_to,
@@ -73,10 +95,17 @@ def create_channel(
     )
     if timeout is not None:
         channel.timeout = timeout
-    channel.full_clean(exclude=["secret"])  # not made yet: save() makes it
+    channel.full_clean(exclude=["secret"])  # not made yet (unless given): save() makes it
     channel.save()
-    record(user=user, obj=channel, action=ADDITION, message=f"Created ({_summary(channel)}).")
+    own = "; its own signing secret" if secret else ""
+    record(user=user, obj=channel, action=ADDITION, message=f"Created ({_summary(channel)}{own}).")
     return channel
+
+
+def _check_custom_secret(secret, *, kind: str) -> None:
+    if kind != ChannelKind.POSTBACK:
+        raise ValidationError({"secret": "Only postback channels have a signing secret."})
+    validate_custom_secret(secret)
 
 
 def _summary(channel: Channel) -> str:
@@ -136,20 +165,57 @@ def delete_channel(*, channel: Channel, user=None) -> None:
 
 
 @transaction.atomic
-def rotate_secret(*, channel: Channel, grace: timedelta = SECRET_ROTATION_GRACE, user=None) -> str:
-    """Give the channel a new secret; the old one keeps signing beside it for ``grace``."""
+def rotate_secret(
+    *, channel: Channel, grace: timedelta = SECRET_ROTATION_GRACE, secret: str | None = None, user=None
+) -> str:
+    """Give the channel a new secret (``secret``, or a generated one); the old one keeps signing for ``grace``.
+
+    Every secret replaced earlier keeps its own overlap: the one in ``previous_secret`` moves to
+    ``older_secrets`` with its expiry (``channels.secrets``). Refused while ``MAX_SIGNING_SECRETS``
+    would sign at once.
+    """
     ROTATE.require(user)
     if channel.kind != ChannelKind.POSTBACK:
         raise ValidationError({"kind": "Only postback channels have a signing secret."})
+    if secret is not None:
+        _check_custom_secret(secret, kind=channel.kind)
     channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    now = timezone.now()
+    still_signing = earlier_secrets(channel, now=now)
+    if secret is not None and secret in (channel.secret, *(value for value, _ in still_signing)):
+        raise ValidationError({"secret": "This secret signs this channel's postbacks already; choose a new one."})
+    if len(still_signing) + 2 > MAX_SIGNING_SECRETS:
+        until = min(expires_at for _, expires_at in still_signing)
+        raise ValidationError(
+            {
+                "secret": f"{len(still_signing) + 1} secrets sign this channel's postbacks already, the most "
+                f"allowed at once is {MAX_SIGNING_SECRETS}; rotate again after {until:%Y-%m-%d %H:%M} UTC."
+            }
+        )
+    # The previous secret (if still in its overlap) and the older ones move down, each with its own expiry.
+    channel.older_secrets = [
+        {"secret": value, "expires_at": expires_at.isoformat()} for value, expires_at in still_signing
+    ]
     channel.previous_secret = channel.secret
-    channel.previous_secret_expires_at = timezone.now() + grace
-    channel.secret = generate_secret()
-    channel.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    channel.previous_secret_expires_at = now + grace
+    channel.secret = secret or generate_secret()
+    channel.secret_rotated_at = now
+    channel.save(
+        update_fields=[
+            "secret",
+            "previous_secret",
+            "previous_secret_expires_at",
+            "older_secrets",
+            "secret_rotated_at",
+            "updated_at",
+        ]
+    )
+    also = f" (and {len(channel.older_secrets)} older one(s) until their own expiry)" if channel.older_secrets else ""
     record(
         user=user,
         obj=channel,
-        message=f"Rotated the signing secret; the previous one also signs until {channel.previous_secret_expires_at:%Y-%m-%d %H:%M} UTC.",
+        message=f"Rotated the signing secret; the previous one also signs until "
+        f"{channel.previous_secret_expires_at:%Y-%m-%d %H:%M} UTC{also}.",
     )
     return channel.secret
 

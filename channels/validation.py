@@ -3,6 +3,9 @@
 Each function raises ``django.core.exceptions.ValidationError`` keyed by field name.
 """
 
+import base64
+import binascii
+import math
 import re
 
 from django.conf import settings
@@ -10,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 from channels.kinds import ChannelKind
+from channels.secrets import SECRET_PREFIX
 from channels.ssrf import BlockedTarget, vet_url
 from events.catalogue.names import formats_of, native_name
 from events.formats import PayloadFormat
@@ -31,22 +35,103 @@ RESERVED_HEADERS = frozenset(
 )
 HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 MAX_HEADERS = 20
+MAX_HEADER_NAME_CHARS = 100
+MAX_HEADER_VALUE_CHARS = 2000
+# All custom headers together (names and values): receivers and proxies cap a request's header block.
+MAX_HEADERS_TOTAL_BYTES = 8 * 1024
+# Control characters other than horizontal tab are not allowed in a field value (RFC 9110 5.5).
+_FORBIDDEN_VALUE_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+MAX_METADATA_KEYS = 20
+MAX_METADATA_KEY_CHARS = 40
+MAX_METADATA_VALUE_CHARS = 500
+MAX_DESCRIPTION_CHARS = 2000
+
+# A custom signing secret: Standard Webhooks' ``whsec_`` and base64 of 24 to 64 random bytes.
+MIN_SECRET_BYTES = 24
+MAX_SECRET_BYTES = 64
 
 
 def validate_headers(headers) -> None:
+    """Custom headers as HTTP can carry them: sent as they are, so anything else fails every attempt.
+
+    Names are RFC 9110 tokens; values are Latin-1 (what ``http.client`` encodes) without CR, LF or
+    other control characters; both bounded, one by one and all together.
+    """
     if not isinstance(headers, dict):
         raise ValidationError({"headers": "Headers must be an object of header name to value."})
     if len(headers) > MAX_HEADERS:
         raise ValidationError({"headers": f"At most {MAX_HEADERS} custom headers."})
+    total = 0
     for name, value in headers.items():
-        if not isinstance(name, str) or not HEADER_NAME_RE.fullmatch(name) or len(name) > 100:
-            raise ValidationError({"headers": f"Invalid header name {name!r}."})
+        if not isinstance(name, str) or not HEADER_NAME_RE.fullmatch(name) or len(name) > MAX_HEADER_NAME_CHARS:
+            raise ValidationError(
+                {
+                    "headers": f"Invalid header name {name!r}: letters, digits and !#$%&'*+-.^_`|~ only, "
+                    f"at most {MAX_HEADER_NAME_CHARS} characters."
+                }
+            )
         if name.lower() in RESERVED_HEADERS:
             raise ValidationError({"headers": f"Header {name!r} is set by the service and cannot be overridden."})
         if not isinstance(value, str):
             raise ValidationError({"headers": f"Value of header {name!r} must be a string."})
-        if any(c in value for c in "\r\n\x00") or len(value) > 2000:
-            raise ValidationError({"headers": f"Value of header {name!r} contains CR, LF or NUL, or is too long."})
+        if _FORBIDDEN_VALUE_CHARS.search(value) or len(value) > MAX_HEADER_VALUE_CHARS:
+            raise ValidationError(
+                {
+                    "headers": f"Value of header {name!r} contains CR, LF or another control character, "
+                    f"or is longer than {MAX_HEADER_VALUE_CHARS} characters."
+                }
+            )
+        try:
+            encoded = value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValidationError(
+                {
+                    "headers": f"Value of header {name!r} has characters HTTP headers cannot carry (only "
+                    "Latin-1); percent-encode or base64 it."
+                }
+            ) from None
+        total += len(name) + len(encoded)
+    if total > MAX_HEADERS_TOTAL_BYTES:
+        raise ValidationError({"headers": f"The custom headers together are over {MAX_HEADERS_TOTAL_BYTES} bytes."})
+
+
+def validate_metadata(metadata) -> None:
+    """A small object of the integrator's own keys (Stripe's rules): never sent, only stored and shown."""
+    if not isinstance(metadata, dict):
+        raise ValidationError({"metadata": "Metadata must be a JSON object of key to value."})
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise ValidationError({"metadata": f"At most {MAX_METADATA_KEYS} keys."})
+    for key, value in metadata.items():
+        if not key or len(key) > MAX_METADATA_KEY_CHARS:
+            raise ValidationError({"metadata": f"Key {key!r}: 1 to {MAX_METADATA_KEY_CHARS} characters."})
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise ValidationError(
+                {"metadata": f"Value of {key!r} must be a string, number, boolean or null (no nested objects)."}
+            )
+        if isinstance(value, str) and len(value) > MAX_METADATA_VALUE_CHARS:
+            raise ValidationError(
+                {"metadata": f"Value of {key!r} is longer than {MAX_METADATA_VALUE_CHARS} characters."}
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValidationError({"metadata": f"Value of {key!r} is not a finite number."})
+
+
+def validate_custom_secret(secret) -> None:
+    """A signing secret chosen by the integrator: ``whsec_`` + base64 of 24 to 64 bytes."""
+    if not isinstance(secret, str) or not secret.startswith(SECRET_PREFIX):
+        raise ValidationError({"secret": f"A signing secret starts with {SECRET_PREFIX!r}, then base64."})
+    try:
+        raw = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError({"secret": f"After {SECRET_PREFIX!r} the secret must be standard base64."}) from None
+    if not MIN_SECRET_BYTES <= len(raw) <= MAX_SECRET_BYTES:
+        raise ValidationError(
+            {
+                "secret": f"The secret must encode {MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} random bytes "
+                f"(it encodes {len(raw)})."
+            }
+        )
 
 
 def validate_target(url: str, field: str = "url") -> None:
@@ -79,10 +164,16 @@ def validate_channel(channel) -> None:
                 except ValidationError:
                     errors["email_to"] = f"{address!r} is not a valid email address."
                     break
-    try:
-        validate_headers({} if channel.headers is None else channel.headers)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    for validate, value in (
+        (validate_headers, {} if channel.headers is None else channel.headers),
+        (validate_metadata, channel.metadata),
+    ):
+        try:
+            validate(value)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if len(channel.description or "") > MAX_DESCRIPTION_CHARS:
+        errors["description"] = f"At most {MAX_DESCRIPTION_CHARS} characters."
     if channel.timeout is not None and not 1 <= channel.timeout <= settings.WEBHOOKS_TIMEOUT_S:
         errors["timeout"] = f"Timeout must be between 1 and {settings.WEBHOOKS_TIMEOUT_S} seconds."
     format_problem = _format_problem(channel)

@@ -9,10 +9,35 @@ from common.api.errors import Conflict, ErrorResponseSerializer
 from common.api.pagination import NewestFirstCursorPages
 from common.api.views import GenericViewSet
 from deliveries.exceptions import RetryRefused
-from deliveries.filters import DeliveryFilter
-from deliveries.models import Delivery, RecoverJob
-from deliveries.serializers import DeliveryDetailSerializer, DeliverySerializer, RecoverJobSerializer
+from deliveries.filters import AttemptFilter, DeliveryFilter
+from deliveries.models import Attempt, Delivery, RecoverJob
+from deliveries.selectors import attempts_of
+from deliveries.serializers import (
+    AttemptLogSerializer,
+    DeliveryDetailSerializer,
+    DeliverySerializer,
+    RecoverJobSerializer,
+)
 from deliveries.services import RETRY, request_manual_retry
+
+
+class AttemptsActionMixin:
+    """For a viewset with an ``attempts`` action listing ``Attempt`` rows (its ``queryset`` is ``base_queryset``).
+
+    drf-spectacular reads a list's filter parameters from the view's ``queryset`` model, which
+    must then be the attempts' own while the schema is generated.
+    """
+
+    @property
+    def queryset(self):
+        if getattr(self, "swagger_fake_view", False) and getattr(self, "action", None) == "attempts":
+            return Attempt.objects.none()
+        return self.base_queryset
+
+    def filter_queryset(self, queryset):
+        if getattr(self, "action", None) == "attempts" and queryset.model is not Attempt:
+            return queryset  # get_object's lookup of the delivery or channel: the filters are the attempts'
+        return super().filter_queryset(queryset)
 
 
 @extend_schema_view(
@@ -23,13 +48,16 @@ from deliveries.services import RETRY, request_manual_retry
     ),
     retrieve=extend_schema(summary="One delivery, with its attempts", tags=["deliveries"]),
 )
-class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
-    queryset = Delivery.objects.all()
-    filterset_class = DeliveryFilter
+class DeliveryViewSet(AttemptsActionMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
+    base_queryset = Delivery.objects.all()
     pagination_class = NewestFirstCursorPages
     cursor_ordering = "-id"
     action_permissions = {"retry": RETRY.permissions}
     bodyless_actions = frozenset({"retry"})
+
+    @property
+    def filterset_class(self):
+        return AttemptFilter if getattr(self, "action", None) == "attempts" else DeliveryFilter
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -66,6 +94,26 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericV
             raise Conflict(str(exc)) from exc
         delivery = self.get_queryset().get(pk=delivery.pk)
         return Response(DeliveryDetailSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="List the attempts of this delivery, newest first",
+        description=(
+            "Each exchange with the endpoint: the request sent (custom header values and the signature "
+            "masked), the endpoint's status, headers and the start of its body, the duration, the trigger "
+            "(`automatic`, `manual`, `test`, `resend`) and who asked for it. Cursor-paginated: follow `next`. "
+            "Filters: `outcome`, `status_code`, `error`, `trigger`, `created_after` / `created_before` (on the "
+            "attempt's start). Needs `deliveries.view_delivery`."
+        ),
+        filters=True,
+        responses={200: AttemptLogSerializer(many=True)},
+        tags=["deliveries"],
+    )
+    @action(detail=True, methods=["get"])
+    def attempts(self, request, pk=None):
+        delivery = self.get_object()
+        queryset = self.filter_queryset(attempts_of(delivery_id=delivery.pk))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(AttemptLogSerializer(page, many=True).data)
 
 
 @extend_schema_view(

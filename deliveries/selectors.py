@@ -5,17 +5,19 @@ LIMIT or one page of rows, so none of them grows with the size of the delivery t
 """
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Prefetch, Q, Sum
+from django.db import connection
+from django.db.models import Aggregate, Count, IntegerField, Max, Prefetch, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from deliveries.engine.jobs import build_job
 from deliveries.engine.send import request_body
 from deliveries.explain import attempt_reason
-from deliveries.models import Attempt, Delivery, DeliveryStatus
+from deliveries.models import Attempt, Delivery, DeliveryStatus, Trigger
 from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, EventType
 
@@ -361,3 +363,108 @@ def recent_attempts_of(*, channel, limit: int = 10) -> list[Attempt]:
         attempt.delivery = deliveries[attempt.delivery_id]
         attempt.reason = attempt_reason(attempt, timeout_s=channel.timeout)
     return attempts
+
+
+# --- Attempts, for the API (v1.1): lists and per-channel statistics ----------------------
+
+# An attempt that succeeded: answered 2xx, or (e-mail, Slack) handed over without an error.
+ATTEMPT_SUCCEEDED = Q(finished_at__isnull=False, error="") & (
+    Q(response_status__isnull=True) | Q(response_status__gte=200, response_status__lt=300)
+)
+STATS_WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7)}
+
+
+def attempts_of(*, delivery_id: int | None = None, channel_id: int | None = None):
+    """Attempts of one delivery or of every delivery to one channel, with what their list shows."""
+    queryset = Attempt.objects.select_related("delivery", "triggered_by").only(
+        *(f.name for f in Attempt._meta.concrete_fields if f.name != "delivery"),
+        "delivery__id",
+        "delivery__event_id",
+        "delivery__channel_id",
+        "triggered_by__username",
+    )
+    if delivery_id is not None:
+        queryset = queryset.filter(delivery_id=delivery_id)
+    if channel_id is not None:
+        queryset = queryset.filter(delivery__channel_id=channel_id)
+    return queryset
+
+
+@dataclass
+class ChannelStats:
+    window: str
+    since: datetime
+    until: datetime
+    attempts: int
+    succeeded: int
+    failed: int
+    in_flight: int
+    p50_duration_ms: int | None
+    p95_duration_ms: int | None
+    last_success_at: datetime | None
+    last_failure_at: datetime | None
+
+    @property
+    def success_rate(self) -> float | None:
+        finished = self.succeeded + self.failed
+        return round(self.succeeded / finished, 4) if finished else None
+
+
+class PercentileDisc(Aggregate):
+    """PostgreSQL's ``percentile_disc(share) WITHIN GROUP (ORDER BY expression)``: the nearest-rank percentile."""
+
+    function = "PERCENTILE_DISC"
+    template = "%(function)s(%(share)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = IntegerField()
+
+    def __init__(self, expression, *, share: float, **extra):
+        super().__init__(expression, share=float(share), **extra)
+
+
+def channel_stats(*, channel_id: int, window: str, now: datetime | None = None) -> ChannelStats:
+    """What the attempts to a channel in the last ``window`` (``STATS_WINDOWS``) came to; test sends left out.
+
+    One pass over the (``started_at``-indexed) range of the attempts on PostgreSQL, the percentiles
+    included (``percentile_disc``); on SQLite, which has no percentile function, each percentile is
+    one more query taking the row at its rank in duration order. Both give the nearest rank.
+    """
+    now = now or timezone.now()
+    since = now - STATS_WINDOWS[window]
+    attempts = Attempt.objects.filter(delivery__channel_id=channel_id, started_at__gte=since, started_at__lte=now)
+    attempts = attempts.exclude(trigger=Trigger.TEST)
+    failed = Q(finished_at__isnull=False) & ~ATTEMPT_SUCCEEDED
+    finished = Q(finished_at__isnull=False)
+    aggregates = {
+        "attempts": Count("id"),
+        "succeeded": Count("id", filter=ATTEMPT_SUCCEEDED),
+        "failed": Count("id", filter=failed),
+        "last_success_at": Max("started_at", filter=ATTEMPT_SUCCEEDED),
+        "last_failure_at": Max("started_at", filter=failed),
+    }
+    in_database = connection.vendor == "postgresql"
+    if in_database:
+        aggregates["p50"] = PercentileDisc("duration_ms", share=0.5, filter=finished)
+        aggregates["p95"] = PercentileDisc("duration_ms", share=0.95, filter=finished)
+    totals = attempts.aggregate(**aggregates)
+    n = totals["succeeded"] + totals["failed"]
+
+    def percentile(share: float) -> int | None:
+        if not n:
+            return None
+        # Nearest rank: the smallest duration at least ``share`` of the finished attempts do not exceed.
+        rank = max(1, math.ceil(share * n))
+        return attempts.filter(finished).order_by("duration_ms").values_list("duration_ms", flat=True)[rank - 1]
+
+    return ChannelStats(
+        window=window,
+        since=since,
+        until=now,
+        attempts=totals["attempts"],
+        succeeded=totals["succeeded"],
+        failed=totals["failed"],
+        in_flight=totals["attempts"] - n,
+        p50_duration_ms=totals["p50"] if in_database else percentile(0.5),
+        p95_duration_ms=totals["p95"] if in_database else percentile(0.95),
+        last_success_at=totals["last_success_at"],
+        last_failure_at=totals["last_failure_at"],
+    )

@@ -1,8 +1,10 @@
 """REST representations of deliveries and attempts (SPEC section 8)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.api.serializers import StrictSerializer
+from common.masking import MASK
 from deliveries.models import Attempt, Delivery, ErrorKind, RecoverJob
 
 
@@ -127,3 +129,127 @@ class RecoverJobSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+# --- Attempts lists and channel statistics (v1.1) ----------------------------------------
+
+MAX_SHOWN_HEADERS = 50
+MAX_SHOWN_HEADER_CHARS = 1000
+MAX_SHOWN_BODY_CHARS = 4096
+# Headers whose values are credentials or could be replayed: never shown, whoever asks.
+MASKED_REQUEST_HEADERS = frozenset({"webhook-signature", "authorization", "proxy-authorization", "cookie"})
+
+
+def shown_headers(headers, *, masked=frozenset()) -> dict:
+    """Headers as the attempts list shows them: at most ``MAX_SHOWN_HEADERS``, values cut, credentials masked."""
+    shown = {}
+    for name, value in list((headers or {}).items())[:MAX_SHOWN_HEADERS]:
+        value = str(value)
+        shown[str(name)] = MASK if str(name).lower() in masked else value[:MAX_SHOWN_HEADER_CHARS]
+    return shown
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+class HeadersOut(serializers.DictField):
+    pass
+
+
+class AttemptLogSerializer(serializers.ModelSerializer):
+    """One attempt in ``GET deliveries/{id}/attempts/`` and ``GET channels/{id}/attempts/``."""
+
+    delivery = serializers.IntegerField(source="delivery_id", read_only=True)
+    event = serializers.UUIDField(source="delivery.event_id", read_only=True)
+    channel = serializers.IntegerField(source="delivery.channel_id", read_only=True)
+    triggered_by = serializers.CharField(
+        source="triggered_by.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Who asked for it (manual retries, test sends); null for the platform's own attempts.",
+    )
+    succeeded = serializers.BooleanField(read_only=True)
+    in_flight = serializers.SerializerMethodField(help_text="Sent, and the answer has not come yet.")
+    error = error_kind_field(help_text="Empty when the endpoint answered; else why the attempt failed.")
+    request_headers = serializers.SerializerMethodField(
+        help_text="The headers sent; custom header values, `webhook-signature` and credentials read `***`."
+    )
+    response_headers = serializers.SerializerMethodField(
+        help_text=f"The endpoint's answer headers (at most {MAX_SHOWN_HEADERS}, values cut at "
+        f"{MAX_SHOWN_HEADER_CHARS} characters)."
+    )
+    response_body = serializers.SerializerMethodField(
+        help_text=f"The first {MAX_SHOWN_BODY_CHARS} characters of the endpoint's answer."
+    )
+
+    class Meta:
+        model = Attempt
+        fields = [
+            "id",
+            "delivery",
+            "event",
+            "channel",
+            "number",
+            "trigger",
+            "triggered_by",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+            "succeeded",
+            "in_flight",
+            "request_url",
+            "request_headers",
+            "response_status",
+            "response_headers",
+            "response_body",
+            "error",
+            "error_detail",
+        ]
+        read_only_fields = fields
+
+    def get_in_flight(self, attempt) -> bool:
+        return attempt.finished_at is None
+
+    @extend_schema_field(HeadersOut)
+    def get_request_headers(self, attempt) -> dict:
+        return shown_headers(attempt.request_headers, masked=MASKED_REQUEST_HEADERS)
+
+    @extend_schema_field(HeadersOut)
+    def get_response_headers(self, attempt) -> dict:
+        return shown_headers(attempt.response_headers, masked=frozenset({"set-cookie"}))
+
+    def get_response_body(self, attempt) -> str:
+        return (attempt.response_body or "")[:MAX_SHOWN_BODY_CHARS]
+
+
+class StatsWindowSerializer(serializers.Serializer):
+    window = serializers.ChoiceField(
+        choices=["1h", "24h", "7d"], default="24h", help_text="The period before now the figures cover."
+    )
+
+
+class BreakerSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["closed", "open", "half_open"])
+    consecutive_failures = serializers.IntegerField()
+    open_until = serializers.DateTimeField(allow_null=True)
+
+
+class ChannelStatsSerializer(serializers.Serializer):
+    channel = serializers.IntegerField()
+    window = serializers.ChoiceField(choices=["1h", "24h", "7d"])
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    attempts = serializers.IntegerField(help_text="Attempts started in the window, test sends not counted.")
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    in_flight = serializers.IntegerField()
+    success_rate = serializers.FloatField(
+        allow_null=True, help_text="succeeded / (succeeded + failed), 0 to 1; null when none finished."
+    )
+    p50_duration_ms = serializers.IntegerField(allow_null=True, help_text="Median duration of finished attempts.")
+    p95_duration_ms = serializers.IntegerField(allow_null=True, help_text="95th percentile (nearest rank).")
+    last_success_at = serializers.DateTimeField(allow_null=True, help_text="Latest successful attempt in the window.")
+    last_failure_at = serializers.DateTimeField(allow_null=True, help_text="Latest failed attempt in the window.")
+    active = serializers.BooleanField(help_text="The channel sends (false: deactivated by staff or auto-disable).")
+    disabled_at = serializers.DateTimeField(allow_null=True, help_text="When auto-disable switched it off.")
+    disabled_reason = serializers.CharField(allow_blank=True)
+    breaker = BreakerSerializer(help_text="The circuit breaker now (SPEC section 5).")

@@ -388,7 +388,12 @@ SPECTACULAR_SETTINGS = {
         "items by dotted path). Unknown body fields and query parameters are refused with 400. Every POST "
         "honours `Idempotency-Key` (24 h). Every answer carries `X-Request-Id` and `X-RateLimit-*`.\n\n"
         "Postbacks are signed with [Standard Webhooks](https://www.standardwebhooks.com/) "
-        "(`webhook-id`, `webhook-timestamp`, `webhook-signature`) using the channel's `whsec_` secret."
+        "(`webhook-id`, `webhook-timestamp`, `webhook-signature`) using the channel's `whsec_` secret.\n\n"
+        "**The postbacks you receive** are described in this schema too: the body of each payload format "
+        "as the schemas `PostbackStandard`, `PostbackNitrobox`, `PostbackFakturia` and `PostbackFlat` (under "
+        "*Schemas* at the bottom of this page, each with an example built by the sending code), the three "
+        "headers under `components.headers`, and one `x-webhooks` entry per format in the "
+        "[raw schema](/api/schema/) (Redoc and code generators read it as OpenAPI 3.1's `webhooks`)."
     ),
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
@@ -409,5 +414,6 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "common.api.schema.add_error_responses",
+        "webhooks_project.api.openapi.add_examples_and_postbacks",
     ],
 }

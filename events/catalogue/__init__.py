@@ -9,6 +9,7 @@ events about its deliveries, category "System"); their order is the catalogue's.
 
 from events.catalogue.billing import BILLING
 from events.catalogue.commerce import COMMERCE
+from events.catalogue.examples import documented_schema
 from events.catalogue.operations import OPERATIONS
 from events.catalogue.system import SYSTEM
 
@@ -19,6 +20,11 @@ TEST_EVENT_TYPE = "test"
 STAFF_SETTINGS = ("enabled", "critical")
 
 CATALOGUE = [*SYSTEM, *COMMERCE, *BILLING, *OPERATIONS]
+
+# Seed 002's two document notifications (the flat format's): their payloads documented from the examples.
+for _entry in CATALOGUE:
+    if _entry["key"] in ("document.status_changed", "invoice.status_changed"):
+        _entry["payload_schema"] = _entry["payload_schema"] or documented_schema(_entry["example_payload"])
 
 KEYS = [entry["key"] for entry in CATALOGUE]
 assert len(KEYS) == len(set(KEYS)), "duplicate key in the catalogue"

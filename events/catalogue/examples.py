@@ -48,18 +48,49 @@ DOCUMENT = {
     "flowDetail": "VERIFACTU",
 }
 
-ORDER_SCHEMA = {
-    "type": "object",
-    "required": ["order"],
-    "properties": {
-        "order": {"type": "object", "required": ["id"], "properties": {"id": {"type": ["string", "integer"]}}}
-    },
-}
-TRANSACTION_SCHEMA = {
-    "type": "object",
-    "required": ["transaction"],
-    "properties": {"transaction": {"type": "object", "required": ["id"]}},
-}
+
+def documented_schema(example, *, required: dict | None = None) -> dict:
+    """A JSON Schema describing ``example``'s shape: each field's type, nothing more demanded.
+
+    Documents the payload for integrators (``payload_schema``, shown in the API) and refuses a
+    field of the wrong type at ingest, while still taking payloads that leave fields out or add
+    their own: senders written before the schema existed keep working. ``required`` names the
+    fields that must be there, by path (``{"": ["order"], "order": ["id"]}``). Ids may be strings
+    or integers (shops number them either way); a ``None`` in the example may be anything.
+    """
+    return _describe(example, required or {}, path="", key="")
+
+
+def _describe(value, required: dict, *, path: str, key: str) -> dict:
+    if isinstance(value, dict):
+        schema = {
+            "type": "object",
+            "properties": {
+                name: _describe(item, required, path=f"{path}.{name}".lstrip("."), key=name)
+                for name, item in value.items()
+            },
+        }
+        if required.get(path):
+            schema["required"] = list(required[path])
+        return schema
+    if isinstance(value, list):
+        return {"type": "array", "items": _describe(value[0], required, path=path, key=key) if value else {}}
+    if value is None:
+        return {}
+    if key == "id" or key.endswith("Id"):
+        return {"type": ["string", "integer"]}
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, (int, float)):
+        return {"type": "number"}
+    return {"type": "string"}
+
+
+ORDER_SCHEMA = documented_schema({"order": ORDER}, required={"": ["order"], "order": ["id"]})
+TRANSACTION_SCHEMA = documented_schema(
+    {"transaction": {**TRANSACTION, "declineReason": "insufficient_funds"}},
+    required={"": ["transaction"], "transaction": ["id"]},
+)
 
 
 def entry(

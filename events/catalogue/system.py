@@ -1,6 +1,14 @@
 """Seed 004's ten system events, and the ``test`` event (seed 001's TESTHOOK)."""
 
-from events.catalogue.examples import CUSTOMER, ORDER, ORDER_SCHEMA, TRANSACTION, TRANSACTION_SCHEMA, entry
+from events.catalogue.examples import (
+    CUSTOMER,
+    ORDER,
+    ORDER_SCHEMA,
+    TRANSACTION,
+    TRANSACTION_SCHEMA,
+    documented_schema,
+    entry,
+)
 
 SYSTEM = [
     # --- Seed 004: system notifications -------------------------------------------
@@ -121,3 +129,8 @@ SYSTEM = [
         {"dummyData": {"message": "This is a test postback.", "id": 1, "ok": True}},
     ),
 ]
+
+# Seed 004's ten: each documents its payload (``payload_schema``), derived from its example where no
+# stricter schema was written by hand.
+for _entry in SYSTEM[:10]:
+    _entry["payload_schema"] = _entry["payload_schema"] or documented_schema(_entry["example_payload"])

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from channels.models import Channel, ChannelKind, Subscription
-from deliveries.models import Attempt, Delivery, DeliveryStatus
+from deliveries.models import Attempt, ChannelBreaker, Delivery, DeliveryStatus, Trigger
 from events.models import Event, EventType
 from tests.security.fake_dns import ConnectLog
 
@@ -70,8 +70,9 @@ def local_receiver(receiver):
 
 
 @pytest.fixture
-def seeded(postback_channel, local_receiver):
+def seeded(postback_channel, local_receiver, admin_api):
     """A few of everything with small ids, so generated path ids sometimes exist."""
+    admin_user = admin_api.user
     email = Channel.objects.create(name="mail", kind=ChannelKind.EMAIL, email_to="ops@example.com")
     Channel.objects.create(name="slack", kind=ChannelKind.SLACK, url=local_receiver)
     for key in ("order.completed", "contact.created"):
@@ -94,6 +95,28 @@ def seeded(postback_channel, local_receiver):
                 attempt_count=1,
             )
             Attempt.objects.create(delivery=delivery, number=1, started_at=timezone.now(), response_status=500)
+            # v1.1's attempts lists and stats: finished attempts with headers and a body, one in flight.
+            started = timezone.now()
+            Attempt.objects.create(
+                delivery=delivery,
+                number=2,
+                trigger=Trigger.MANUAL,
+                triggered_by=admin_user,
+                started_at=started,
+                finished_at=started,
+                duration_ms=42,
+                request_url=postback_channel.url,
+                request_headers={"Content-Type": "application/json", "webhook-signature": "v1,abc", "X-Key": "***"},
+                response_status=200 if status == DeliveryStatus.SUCCEEDED else 503,
+                response_headers={"Content-Type": "text/plain", "X-Long": "x" * 3000},
+                response_body="ok" * 3000,
+                error="" if status == DeliveryStatus.SUCCEEDED else "http_status",
+            )
+            Attempt.objects.create(delivery=delivery, number=3, trigger=Trigger.TEST, started_at=started)
+    ChannelBreaker.objects.create(channel=email, state="open", consecutive_failures=3, open_until=timezone.now())
+    postback_channel.description = "fuzzed"
+    postback_channel.metadata = {"tenant": "acme", "n": 1}
+    postback_channel.save(update_fields=["description", "metadata"])
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import re
 
+import jsonschema
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import CommandError, call_command
@@ -37,6 +38,9 @@ SPEC_OPERATIONS = {
     ("/api/v1/events/{id}/resend/", "post"),
     ("/api/v1/channels/{id}/recover/", "post"),
     ("/api/v1/recover-jobs/{id}/", "get"),
+    ("/api/v1/channels/{id}/attempts/", "get"),
+    ("/api/v1/channels/{id}/stats/", "get"),
+    ("/api/v1/deliveries/{id}/attempts/", "get"),
 }
 
 
@@ -138,3 +142,95 @@ def test_unknown_api_paths_answer_json_and_a_missing_slash_is_pointed_out(admin_
     assert unknown.status_code == 404 and unknown.json() == {"code": "not_found", "detail": "Not found."}
     assert no_slash.status_code == 404
     assert no_slash.json()["detail"] == "Not found. API paths end with a slash: /api/v1/events/"
+
+
+def test_every_operation_has_a_description_and_an_example_answer(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            assert operation.get("description"), (method, path)
+            successes = {code: r for code, r in operation["responses"].items() if code.startswith("2")}
+            assert successes, (method, path)
+            for code, answer in successes.items():
+                if code == "204":
+                    continue
+                content = answer["content"]["application/json"]
+                assert content.get("examples") or content.get("example"), (method, path, code)
+
+
+def test_the_postback_of_every_format_and_its_headers_are_described(schema):
+    components = schema["components"]
+    for title, required in (
+        ("PostbackStandard", {"eventId", "eventType", "occurredAt", "source", "payload", "retryCount"}),
+        ("PostbackNitrobox", {"eventId", "eventType", "occurredAt", "source", "payload"}),
+        ("PostbackFakturia", {"eventType", "triggerDate", "triggerUser", "webhookConfig", "retryCount", "payload"}),
+        ("PostbackFlat", {"eventId", "eventType", "occurredAt"}),
+    ):
+        body = components["schemas"][title]
+        assert required <= set(body["required"]) and required <= set(body["example"]), title
+    assert "CUSTOMER_CREATED" in components["schemas"]["PostbackFakturia"]["properties"]["eventType"]["enum"]
+    assert components["schemas"]["PostbackFlat"]["example"]["eventType"] == "DOCUMENT_STATUS_CHANGED"
+    assert set(components["headers"]) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert set(schema["x-webhooks"]) == {"postback-standard", "postback-nitrobox", "postback-fakturia", "postback-flat"}
+    hook = schema["x-webhooks"]["postback-flat"]["post"]
+    assert {p["name"] for p in hook["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert "PostbackStandard" in schema["info"]["description"]
+
+
+def test_event_types_document_their_payloads(admin_api):
+    seed_004 = [
+        "order.completed",
+        "contact.created",
+        "shipping.tracking_updated",
+        "product.conflict",
+        "transaction.approved",
+        "transaction.declined",
+        "refund.applied",
+        "subscription.canceled",
+        "customer.created",
+        "survey.completed",
+    ]
+    seed_002 = ["document.status_changed", "invoice.status_changed"]
+
+    for key in seed_004 + seed_002:
+        body = admin_api.get(f"/api/v1/event-types/{key}/").json()
+        schema = body["payload_schema"]
+        assert schema is not None, key
+        assert schema["type"] == "object" and schema["properties"], key
+        # The catalogue's own example satisfies it.
+        jsonschema.validate(body["example_payload"], schema)
+
+
+def _as_json_schema(node):
+    """OpenAPI 3.0's ``nullable`` spelled as JSON Schema, so ``jsonschema`` can check examples."""
+    if isinstance(node, list):
+        return [_as_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _as_json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if isinstance(node.get("type"), str):
+            node["type"] = [node["type"], "null"]
+            if "enum" in node:
+                node["enum"] = [*node["enum"], None]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def test_every_example_answer_matches_its_own_schema(schema):
+    components = _as_json_schema(schema["components"])
+    checked = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for code, answer in operation.get("responses", {}).items():
+                content = answer.get("content", {}).get("application/json", {})
+                for name, example in content.get("examples", {}).items():
+                    validator = jsonschema.Draft202012Validator(
+                        {"components": components, **_as_json_schema(content["schema"])}
+                    )
+                    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(example["value"])]
+                    assert not errors, (method, path, code, name, errors[:3])
+                    checked += 1
+    assert checked >= 25

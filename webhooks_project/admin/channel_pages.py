@@ -74,9 +74,9 @@ KIND_TITLES = {
 }
 
 KIND_FIELDS = {
-    ChannelKind.POSTBACK: ["name", "kind", "url", "format", "headers", "timeout", "active"],
-    ChannelKind.SLACK: ["name", "kind", "url", "timeout", "active"],
-    ChannelKind.EMAIL: ["name", "kind", "email_to", "active"],
+    ChannelKind.POSTBACK: ["name", "kind", "url", "format", "headers", "timeout", "active", "description", "metadata"],
+    ChannelKind.SLACK: ["name", "kind", "url", "timeout", "active", "description", "metadata"],
+    ChannelKind.EMAIL: ["name", "kind", "email_to", "active", "description", "metadata"],
 }
 
 
@@ -193,6 +193,11 @@ class ChannelForm(forms.ModelForm):
         if "url" in self._errors and hasattr(errors, "error_dict"):
             errors.error_dict.pop("url", None)
         super()._update_errors(errors)
+
+    def clean_metadata(self):
+        # An empty box is no metadata (the form field gives None); anything else is checked by validate_metadata.
+        value = self.cleaned_data.get("metadata")
+        return {} if value is None else value
 
 
 @admin.register(Channel)

@@ -14,21 +14,36 @@ from rest_framework.response import Response
 from channels.exceptions import ChannelInUse
 from channels.filters import ChannelFilter
 from channels.models import Channel
-from channels.permissions import ROTATE
+from channels.permissions import ROTATE, VIEW_CHANNEL
 from channels.serializers import (
     ChannelCreatedSerializer,
     ChannelInputSerializer,
     ChannelSerializer,
     RotatedSecretSerializer,
+    RotateSecretInputSerializer,
 )
 from channels.services import create_channel, delete_channel, update_channel
 from channels.services import rotate_secret as rotate_channel_secret
 from common.api.errors import Conflict, ErrorResponseSerializer
+from common.api.pagination import NewestFirstCursorPages, PageNumberPages
 from common.api.views import ModelViewSet
+from deliveries.api import AttemptsActionMixin
 from deliveries.exceptions import NothingToResend, RecoverRefused
+from deliveries.filters import AttemptFilter
 from deliveries.recovery import RECOVER, start_recover
-from deliveries.serializers import RecoverInputSerializer, RecoverJobSerializer, TestSendResultSerializer
+from deliveries.selectors import attempts_of, channel_stats
+from deliveries.serializers import (
+    AttemptLogSerializer,
+    ChannelStatsSerializer,
+    RecoverInputSerializer,
+    RecoverJobSerializer,
+    StatsWindowSerializer,
+    TestSendResultSerializer,
+)
 from deliveries.services import SEND_TEST, send_test_event
+from webhooks_project.api.examples import ATTEMPT_PAGE_EXAMPLE, STATS_EXAMPLE
+
+VIEW_DELIVERY = "deliveries.view_delivery"
 
 
 @extend_schema_view(
@@ -85,33 +100,50 @@ from deliveries.services import SEND_TEST, send_test_event
         tags=["channels"],
     ),
 )
-class ChannelViewSet(ModelViewSet):
-    bodyless_actions = frozenset({"test", "rotate_secret"})
-    queryset = Channel.objects.select_related("breaker")
+class ChannelViewSet(AttemptsActionMixin, ModelViewSet):
+    # rotate-secret takes an optional {"secret"}: only the test send takes no body.
+    bodyless_actions = frozenset({"test"})
+    extra_query_params = {"stats": {"window"}}
+    base_queryset = Channel.objects.select_related("breaker")
     serializer_class = ChannelSerializer
-    filterset_class = ChannelFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     # The same permissions the services require (common.permissions.Action).
     action_permissions = {
         "test": SEND_TEST.permissions,
         "rotate_secret": ROTATE.permissions,
         "recover": RECOVER.permissions,
+        "attempts": (VIEW_CHANNEL, VIEW_DELIVERY),
+        "stats": (VIEW_CHANNEL, VIEW_DELIVERY),
     }
+
+    @property
+    def pagination_class(self):
+        # The attempts of a channel are a big table: cursor pages, as for deliveries.
+        return NewestFirstCursorPages if getattr(self, "action", None) == "attempts" else PageNumberPages
+
+    @property
+    def filterset_class(self):
+        return AttemptFilter if getattr(self, "action", None) == "attempts" else ChannelFilter
 
     def create(self, request, *args, **kwargs):
         data = ChannelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         channel = create_channel(**data.validated_data, user=request.user)
-        return Response(
-            ChannelCreatedSerializer(channel, context=self.get_serializer_context()).data,
-            status=status.HTTP_201_CREATED,
-        )
+        body = ChannelCreatedSerializer(channel, context=self.get_serializer_context()).data
+        if "secret" in data.validated_data:
+            body["secret"] = None  # the caller's own secret is never echoed
+        return Response(body, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
         channel = self.get_object()
         data = ChannelInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        channel = update_channel(channel=channel, changes=data.validated_data, user=request.user)
+        changes = dict(data.validated_data)
+        if changes.pop("secret", None) is not None:
+            raise ValidationError(
+                {"secret": ["Set on create only; to change it, POST channels/{id}/rotate-secret/ with it."]}
+            )
+        channel = update_channel(channel=channel, changes=changes, user=request.user)
         return Response(ChannelSerializer(channel, context=self.get_serializer_context()).data)
 
     def destroy(self, request, *args, **kwargs):
@@ -145,20 +177,79 @@ class ChannelViewSet(ModelViewSet):
             "(until `previous_secret_expires_at`) postbacks are signed with both secrets, so receivers can "
             "switch without losing any. Needs `channels.rotate_secret`."
         ),
-        request=None,
+        request=RotateSecretInputSerializer,
         responses={200: RotatedSecretSerializer},
         tags=["channels"],
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         channel = self.get_object()
-        secret = rotate_channel_secret(channel=channel, user=request.user)
-        channel.refresh_from_db(fields=["previous_secret_expires_at"])
+        data = RotateSecretInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        custom = data.validated_data.get("secret")
+        secret = rotate_channel_secret(channel=channel, secret=custom, user=request.user)
+        channel.refresh_from_db(fields=["previous_secret_expires_at", "secret_rotated_at"])
         return Response(
             RotatedSecretSerializer(
-                {"id": channel.pk, "secret": secret, "previous_secret_expires_at": channel.previous_secret_expires_at}
+                {
+                    "id": channel.pk,
+                    "secret": None if custom else secret,
+                    "secret_rotated_at": channel.secret_rotated_at,
+                    "previous_secret_expires_at": channel.previous_secret_expires_at,
+                }
             ).data
         )
+
+    @extend_schema(
+        summary="List the attempts to this channel, newest first",
+        description=(
+            "Every attempt of every delivery to this channel (test sends included, `trigger` `test`): the "
+            "request sent (custom header values and the signature masked), the endpoint's status, headers and "
+            "the start of its body, the duration, the trigger and who asked for it. Cursor-paginated: follow "
+            "`next`. Filters: `outcome`, `status_code`, `error`, `trigger`, `created_after` / `created_before` "
+            "(on the attempt's start). Needs `channels.view_channel` and `deliveries.view_delivery`."
+        ),
+        filters=True,
+        responses={200: AttemptLogSerializer(many=True)},
+        examples=[ATTEMPT_PAGE_EXAMPLE],
+        tags=["channels"],
+    )
+    @action(detail=True, methods=["get"])
+    def attempts(self, request, pk=None):
+        channel = self.get_object()
+        queryset = self.filter_queryset(attempts_of(channel_id=channel.pk))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(AttemptLogSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Delivery statistics of this channel",
+        description=(
+            "Over the last `window` (`1h`, `24h` or `7d`; default `24h`): attempts started, how many "
+            "succeeded, failed or are in flight, the success rate, the median and 95th-percentile duration, "
+            "the latest success and failure, and the channel's state now (active, auto-disabled, circuit "
+            "breaker). Test sends are not counted. Needs `channels.view_channel` and `deliveries.view_delivery`."
+        ),
+        parameters=[StatsWindowSerializer],
+        responses={200: ChannelStatsSerializer},
+        examples=[STATS_EXAMPLE],
+        tags=["channels"],
+    )
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        channel = self.get_object()
+        query = StatsWindowSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        figures = channel_stats(channel_id=channel.pk, window=query.validated_data["window"])
+        body = {
+            "channel": channel.pk,
+            **{f: getattr(figures, f) for f in figures.__dataclass_fields__},
+            "success_rate": figures.success_rate,
+            "active": channel.active,
+            "disabled_at": channel.disabled_at,
+            "disabled_reason": channel.disabled_reason,
+            "breaker": ChannelSerializer().get_breaker(channel),
+        }
+        return Response(ChannelStatsSerializer(body).data)
 
     @extend_schema(
         summary="Recover: resend what failed to this channel",

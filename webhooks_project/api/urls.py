@@ -4,7 +4,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.urls import Resolver404, include, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -58,6 +58,18 @@ class APIRoot(StrictAPIMixin, APIView):
                 },
             )
         },
+        examples=[
+            OpenApiExample(
+                "The root",
+                value={
+                    "version": "0.1.0",
+                    "resources": {"events": "https://postbacks.example.com/api/v1/events/"},
+                    "schema": "https://postbacks.example.com/api/schema/",
+                    "docs": "https://postbacks.example.com/api/docs/",
+                },
+                response_only=True,
+            )
+        ],
         tags=["root"],
     )
     def get(self, request):

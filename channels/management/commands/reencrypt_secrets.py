@@ -10,7 +10,7 @@ from django.db import transaction
 
 from channels.models import Channel
 
-ENCRYPTED_FIELDS = ("secret", "previous_secret", "headers")
+ENCRYPTED_FIELDS = ("secret", "previous_secret", "older_secrets", "headers")
 
 
 class Command(BaseCommand):
