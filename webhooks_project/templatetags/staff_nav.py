@@ -79,8 +79,8 @@ def staff_breadcrumbs(context, last=None, obj=None):
 
     ``obj`` defaults to the page's ``original``; ``last`` names an action ("Delete", "History").
     """
-    opts = context.get("opts")
     obj = obj if obj is not None else context.get("original")
+    opts = obj._meta if obj is not None and hasattr(obj, "_meta") else context.get("opts")
     crumbs = [(gettext("Dashboard"), reverse("admin:index"))]
     if opts is not None:
         crumbs.append((plural_label(opts), _url(f"admin:{opts.app_label}_{opts.model_name}_changelist")))
