@@ -185,11 +185,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # English and German (SPEC section 7): the staff pages, the catalogue's names and descriptions,
 # e-mails and Slack texts. Catalogues in locale/ (docs and update steps in the README).
-LANGUAGE_CODE = "en"
+# The language of pages whose browser asks for neither, and of staff e-mails and Slack texts.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # One date format on every staff page, in both languages (webhooks_project/formats/).
 FORMAT_MODULE_PATH = ["webhooks_project.formats"]
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}")
 # The platform's local time: the admin's dates, and the fakturia format's triggerDate (SPEC section 12).
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
