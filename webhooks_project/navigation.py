@@ -25,7 +25,7 @@ POSTBACKS = {
 }
 RECORDS = {
     "events.event": (_("Events"), _("Event")),
-    "channels.subscription": (_("Subscriptions"), _("Subscription")),
+    "channels.subscription": (_("Channel attachments"), _("Channel attachment")),
     "admin.logentry": (_("Audit trail"), _("Audit entry")),
     "deliveries.demoreceipt": (_("Demo receipts"), _("Demo receipt")),
 }
