@@ -1,6 +1,5 @@
 """German in a real Chromium: the header's language switch, and seed 004's flow with a German browser."""
 
-
 import pytest
 from playwright.sync_api import expect
 
