@@ -128,3 +128,21 @@ def test_a_favicon_on_every_page(client, admin_client):
     assert 'rel="icon"' in client.get(reverse("admin:login")).content.decode()
     favicon = client.get("/favicon.ico")
     assert favicon.status_code == 301 and favicon["Location"].endswith("staff/favicon.svg")
+
+
+def test_an_order_timelines_attempts_say_each_thing_once(admin_client, postback_channel, email_channel, make_delivery):
+    from events.models import Order
+
+    make_delivery(channel=postback_channel, order_ref="T-1", response_status=404)
+    make_delivery(channel=email_channel, order_ref="T-1", attempts=0)
+    from deliveries.models import Attempt, Delivery
+
+    emailed = Delivery.objects.get(channel=email_channel)
+    Attempt.objects.create(delivery=emailed, number=1, started_at=emailed.created_at, duration_ms=3, error="")
+    order = Order.objects.get(ref="T-1")
+
+    html = admin_client.get(reverse("admin:events_order_change", args=[order.pk])).content.decode()
+
+    attempts = " ".join(re.sub(r"\s+", " ", li) for li in re.findall(r"<li data-attempt=.*?</li>", html, flags=re.S))
+    assert "HTTP 404" in attempts and "HTTP status" not in attempts
+    assert "· ·" not in attempts
