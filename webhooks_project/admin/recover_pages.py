@@ -125,6 +125,8 @@ def job_data(job: RecoverJob | None) -> dict:
     return {
         "job": job.pk,
         "status": job.status,
+        # In the page's language, for staff.js to show as it is.
+        "status_display": str(job.get_status_display()),
         "total": job.total,
         "done": job.done,
         "resent": job.resent,

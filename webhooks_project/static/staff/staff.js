@@ -49,7 +49,7 @@
           bar.max = data.total || 1;
           bar.value = data.status === "done" ? (data.total || 1) : data.done;
           box.querySelector(".recover-counts").textContent = data.done + " / " + data.total;
-          box.querySelector(".recover-state").textContent = data.status.charAt(0).toUpperCase() + data.status.slice(1);
+          box.querySelector(".recover-state").textContent = data.status_display || data.status;
           box.querySelector(".recover-summary").textContent = data.summary;
           box.dataset.status = data.status;
           if (data.status === "queued" || data.status === "running") { setTimeout(poll, 1000); }
