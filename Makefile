@@ -31,10 +31,11 @@ encryption-key: install .env
 	  $(PY) -c 'from cryptography.fernet import Fernet; print("FIELD_ENCRYPTION_KEYS=" + Fernet.generate_key().decode())' >> .env; \
 	  echo "Added a new FIELD_ENCRYPTION_KEYS to .env."; }
 
+# ADDR: where the demo listens (`make run ADDR=127.0.0.1:8001`); its channels post there. The login is printed last.
+ADDR    ?= 127.0.0.1:8000
 run: install .env encryption-key
 	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py migrate --noinput
-	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py demo_setup
-	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py serve 127.0.0.1:8000
+	DEBUG=true WEBHOOKS_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py serve $(ADDR) --demo
 
 # Compiled and assertion-rewritten modules are cached (__pycache__, ignored by git) even where
 # PYTHONDONTWRITEBYTECODE is set: recompiling them costs every test process several seconds.

@@ -11,6 +11,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext
 
 from channels.kinds import ChannelKind
 from channels.secrets import SECRET_PREFIX
@@ -212,33 +213,37 @@ def format_refusal(event_type_key: str, payload_format: str) -> str | None:
     """Why a type may not go to a channel of ``payload_format`` (the format has no name for it), or None."""
     if native_name(event_type_key, payload_format) is not None:
         return None
-    return (
-        f"Event type {event_type_key} has no name in the {payload_format} format, so it cannot be sent to this "
-        f"channel; it exists in the formats: {', '.join(formats_of(event_type_key))}."
-    )
+    return gettext(
+        "Event type %(key)s has no name in the %(format)s format, so it cannot be sent to this "
+        "channel; it exists in the formats: %(formats)s."
+    ) % {"key": event_type_key, "format": payload_format, "formats": ", ".join(formats_of(event_type_key))}
 
 
 def validate_sources(sources) -> list[str]:
     """A non-empty list of known sources, deduplicated in catalogue order."""
     if not isinstance(sources, (list, tuple, set)) or not sources:
-        raise ValidationError({"sources": "Choose at least one source (admin, shop, funnel)."})
+        raise ValidationError({"sources": gettext("Choose at least one source (admin, shop, funnel).")})
     unknown = [s for s in sources if s not in Source.values]
     if unknown:
-        raise ValidationError({"sources": f"Unknown source(s): {', '.join(map(str, unknown))}."})
+        raise ValidationError(
+            {"sources": gettext("Unknown source(s): %(sources)s.") % {"sources": ", ".join(map(str, unknown))}}
+        )
     return [s for s in Source.values if s in set(sources)]
 
 
 def validate_subscription(subscription) -> None:
     errors = {}
     if not (subscription.source_admin or subscription.source_shop or subscription.source_funnel):
-        errors["sources"] = "Choose at least one source (admin, shop, funnel)."
+        errors["sources"] = gettext("Choose at least one source (admin, shop, funnel).")
     if (
         subscription.event_type_id
         and subscription.channel_id
         and subscription.event_type.postback_only
         and not subscription.channel.is_postback
     ):
-        errors["channel"] = f"Event type {subscription.event_type_id} can only be sent to postback channels."
+        errors["channel"] = gettext("Event type %(key)s can only be sent to postback channels.") % {
+            "key": subscription.event_type_id
+        }
     elif subscription.event_type_id and subscription.channel_id and subscription.channel.is_postback:
         refusal = format_refusal(subscription.event_type_id, subscription.channel.format)
         if refusal:

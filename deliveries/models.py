@@ -1,34 +1,35 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class Trigger(models.TextChoices):
-    AUTOMATIC = "automatic", "Automatic"
-    MANUAL = "manual", "Manual retry"
-    TEST = "test", "Test event"
-    RESEND = "resend", "Resend"
+    AUTOMATIC = "automatic", _("Automatic")
+    MANUAL = "manual", _("Manual retry")
+    TEST = "test", _("Test event")
+    RESEND = "resend", _("Resend")
 
 
 class ErrorKind(models.TextChoices):
-    TIMEOUT = "timeout", "Timeout"
-    CONNECTION = "connection", "Connection error"
-    DNS = "dns", "DNS failure"
-    HTTP_STATUS = "http_status", "HTTP status"
-    BLOCKED_TARGET = "blocked_target", "Blocked target"
-    CHANNEL_INACTIVE = "channel_inactive", "Channel inactive"
-    SUBSCRIPTION_INACTIVE = "sub_inactive", "Subscription removed or inactive"
-    TYPE_DISABLED = "type_disabled", "Event type disabled"
-    EMAIL = "email", "Email error"
-    WORKER_LOST = "worker_lost", "Worker lost"
-    INTERNAL = "internal", "Internal error"
+    TIMEOUT = "timeout", _("Timeout")
+    CONNECTION = "connection", _("Connection error")
+    DNS = "dns", _("DNS failure")
+    HTTP_STATUS = "http_status", _("HTTP status")
+    BLOCKED_TARGET = "blocked_target", _("Blocked target")
+    CHANNEL_INACTIVE = "channel_inactive", _("Channel inactive")
+    SUBSCRIPTION_INACTIVE = "sub_inactive", _("Subscription removed or inactive")
+    TYPE_DISABLED = "type_disabled", _("Event type disabled")
+    EMAIL = "email", _("Email error")
+    WORKER_LOST = "worker_lost", _("Worker lost")
+    INTERNAL = "internal", _("Internal error")
 
 
 class Delivery(models.Model):
@@ -204,9 +205,9 @@ class DemoReceipt(models.Model):
 
 
 class BreakerState(models.TextChoices):
-    CLOSED = "closed", "Closed"
-    OPEN = "open", "Cooling off"
-    HALF_OPEN = "half_open", "Probing"
+    CLOSED = "closed", _("Closed")
+    OPEN = "open", _("Cooling off")
+    HALF_OPEN = "half_open", _("Probing")
 
 
 class ChannelBreaker(models.Model):
@@ -291,10 +292,10 @@ class RecoverJob(models.Model):
     """Resend everything that failed to one channel in a window (SPEC section 10), run as a django-q2 job."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     ACTIVE = (Status.QUEUED, Status.RUNNING)
 

@@ -7,6 +7,7 @@ channels too, so they are staff pages of the whole project: ``webhooks_project/a
 import uuid
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 from events.models import Event
@@ -19,7 +20,7 @@ class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "type", "source", "order_ref", "occurred_at", "created_at"]
     list_filter = ["source"]
     search_fields = ["=order_ref"]  # enables the search box; get_search_results decides what a term means
-    search_help_text = "Event id (UUID) or order reference (exact)."
+    search_help_text = _("Event id (UUID) or order reference (exact).")
     readonly_fields = ["id", "type", "source", "occurred_at", "created_at", "payload", "order_ref", "triggered_by"]
     fields = readonly_fields
     ordering = ["-created_at"]

@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Source(models.TextChoices):
@@ -14,8 +16,8 @@ class Source(models.TextChoices):
 
 
 class Availability(models.TextChoices):
-    STANDARD = "standard", "Standard"
-    ON_DEMAND = "on_demand", "On demand"
+    STANDARD = "standard", _("Standard")
+    ON_DEMAND = "on_demand", _("On demand")
 
 
 class EventType(models.Model):
@@ -50,6 +52,20 @@ class EventType(models.Model):
 
     def __str__(self):
         return self.key
+
+    # The catalogue's English texts are gettext message ids (events/catalogue/, gettext_noop):
+    # the database and the API keep English, the staff pages show the active language.
+    @property
+    def local_name(self) -> str:
+        return gettext(self.name)
+
+    @property
+    def local_category(self) -> str:
+        return gettext(self.category)
+
+    @property
+    def local_description(self) -> str:
+        return gettext(self.description) if self.description else ""
 
 
 class Event(models.Model):

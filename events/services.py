@@ -7,6 +7,7 @@ single exception the import contract in ``pyproject.toml`` names.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 
 from common.audit import record
 from common.permissions import Action
@@ -28,7 +29,9 @@ def set_event_type_enabled(*, event_type: EventType, enabled: bool, user=None) -
     """Switch an event type on or off. On-demand types need the ``enable_on_demand`` permission to go on."""
     TOGGLE.require(user)
     if enabled and event_type.availability == Availability.ON_DEMAND and not ENABLE_ON_DEMAND.allows(user):
-        raise PermissionDenied(f"{event_type.key} is available on demand; you may not switch it on.")
+        raise PermissionDenied(
+            gettext("%(key)s is available on demand; you may not switch it on.") % {"key": event_type.key}
+        )
     if event_type.enabled != enabled:
         event_type.enabled = enabled
         event_type.save(update_fields=["enabled"])

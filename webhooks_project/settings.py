@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # naturaltime ("9 minutes ago", translated) for the staff_time filter.
+    "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -94,6 +96,8 @@ MIDDLEWARE = [
     # folders (WHITENOISE_USE_FINDERS) or STATIC_ROOT after `collectstatic`.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language follows the browser (Accept-Language), or the header's switch (set_language).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -187,7 +191,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# English and German (SPEC section 7): the staff pages, the catalogue's names and descriptions,
+# e-mails and Slack texts. Catalogues in locale/ (docs and update steps in the README).
+# The language of pages whose browser asks for neither, and of staff e-mails and Slack texts.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format on every staff page, in both languages (webhooks_project/formats/).
+FORMAT_MODULE_PATH = ["webhooks_project.formats"]
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(f"LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}")
 # The platform's local time: the admin's dates, and the fakturia format's triggerDate (SPEC section 12).
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True

@@ -15,7 +15,8 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from channels.models import Channel, Subscription
 from deliveries.alerting.announce import OPERATIONAL_TYPES, announce, channel_summary
@@ -102,14 +103,23 @@ def _tell(alert: Alert, delivery_ids: list[int]) -> None:
         channel_id=channel.pk,
     )
     minutes = settings.WEBHOOKS_ALERT_AFTER_MIN
-    lines = "\n".join(f"- delivery #{r['pk']}: {r['event_type_id']} ({r['status']})" for r in rows[:20])
-    mail_channel_staff_on_commit(
-        subject=f"{len(rows)} critical events not delivered to “{channel.name}”",
-        body=(
-            f"These deliveries to {channel.name} had not succeeded {minutes:g} minutes after their event:\n"
-            f"{lines}\n\nThe channel: {channel_page(channel)}\n"
-        ),
-    )
+    # Staff e-mails are written in the installation's language (LANGUAGE_CODE), whoever's request ran this.
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = "\n".join(
+            gettext("- delivery #%(id)s: %(type)s (%(status)s)")
+            % {"id": r["pk"], "type": r["event_type_id"], "status": r["status"]}
+            for r in rows[:20]
+        )
+        subject = ngettext(
+            "%(count)d critical event not delivered to “%(channel)s”",
+            "%(count)d critical events not delivered to “%(channel)s”",
+            len(rows),
+        ) % {"count": len(rows), "channel": channel.name}
+        body = gettext(
+            "These deliveries to %(channel)s had not succeeded %(minutes)s minutes after their event:\n"
+            "%(lines)s\n\nThe channel: %(page)s\n"
+        ) % {"channel": channel.name, "minutes": f"{minutes:g}", "lines": lines, "page": channel_page(channel)}
+    mail_channel_staff_on_commit(subject=subject, body=body)
 
 
 def clear_alerts(*, now: dt.datetime | None = None) -> list[int]:

@@ -22,7 +22,8 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from channels.models import Channel
 from deliveries.alerting.announce import announce, channel_summary
@@ -109,8 +110,12 @@ def _disable(*, channel_id: int, reason: str, now: dt.datetime) -> bool:
             payload={"channel": channel_summary(channel), "disabledAt": now.isoformat(), "reason": reason},
             channel_id=channel.pk,
         )
-        mail_channel_staff_on_commit(
-            subject=f"Channel “{channel.name}” was disabled automatically",
-            body=f"{reason}\n\nRe-enable it on its page: {channel_page(channel)}\n",
-        )
+        # Staff e-mails are written in the installation's language (LANGUAGE_CODE).
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = gettext("Channel “%(channel)s” was disabled automatically") % {"channel": channel.name}
+            body = gettext("%(reason)s\n\nRe-enable it on its page: %(page)s\n") % {
+                "reason": reason,
+                "page": channel_page(channel),
+            }
+        mail_channel_staff_on_commit(subject=subject, body=body)
     return True

@@ -6,7 +6,10 @@ import datetime as dt
 import json
 import time
 
+from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.utils import translation
+from django.utils.translation import gettext
 
 from deliveries.engine.envelope import format_timestamp
 from deliveries.engine.jobs import Job, Outcome, short_error
@@ -15,14 +18,25 @@ from deliveries.engine.jobs import Job, Outcome, short_error
 def email_message(job: Job) -> tuple[list[str], str, str]:
     """Recipients, subject and body of the e-mail for ``job``."""
     recipients = [a.strip() for a in job.email_to.split(",") if a.strip()]
-    subject = f"[Postbacks] {job.event_type_name} ({job.event_type}) from {job.source}"
-    body = (
-        f"Event {job.event_id}\nType: {job.event_type}\nSource: {job.source}\n"
-        f"Occurred at: {format_timestamp(job.occurred_at)}\n"
-        + (f"Triggered by: {job.trigger_user}\n" if job.trigger_user else "")
-        + "\nPayload:\n"
-        + json.dumps(job.payload, ensure_ascii=False, indent=2)
-    )
+    # In the installation's language (LANGUAGE_CODE): the engine's threads have no request.
+    with translation.override(settings.LANGUAGE_CODE):
+        fields = {
+            "name": gettext(job.event_type_name),
+            "type": job.event_type,
+            "source": job.source,
+            "event": job.event_id,
+            "when": format_timestamp(job.occurred_at),
+            "who": job.trigger_user,
+        }
+        subject = gettext("[Postbacks] %(name)s (%(type)s) from %(source)s") % fields
+        body = (
+            gettext("Event %(event)s\nType: %(type)s\nSource: %(source)s\nOccurred at: %(when)s\n") % fields
+            + (gettext("Triggered by: %(who)s\n") % fields if job.trigger_user else "")
+            + "\n"
+            + gettext("Payload:")
+            + "\n"
+            + json.dumps(job.payload, ensure_ascii=False, indent=2)
+        )
     return recipients, subject, body
 
 

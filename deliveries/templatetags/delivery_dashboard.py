@@ -7,6 +7,7 @@ A template tag rather than a custom AdminSite so the stock ``admin.site`` stays 
 from dataclasses import dataclass
 
 from django import template
+from django.utils.translation import gettext
 
 from channels.models import Channel
 from deliveries.explain import delivery_reason
@@ -53,7 +54,15 @@ def _chart(hours) -> dict:
                 width=round(slot - 4, 1),
                 segments=segments,
                 label=f"{hour.hour:%H}h" if i % 3 == 0 else None,
-                title=f"{hour.hour:%Y-%m-%d %H}:00 UTC: {hour.succeeded} succeeded, {hour.failed} failed, {hour.in_progress} in progress",
+                title=gettext(
+                    "%(hour)s:00 UTC: %(succeeded)d succeeded, %(failed)d failed, %(in_progress)d in progress"
+                )
+                % {
+                    "hour": f"{hour.hour:%Y-%m-%d %H}",
+                    "succeeded": hour.succeeded,
+                    "failed": hour.failed,
+                    "in_progress": hour.in_progress,
+                },
             )
         )
     return {

@@ -5,6 +5,8 @@ other type (typically a Slack channel for the ops team). An event about a channe
 delivered through that channel, and the delivery of one of these never causes another.
 """
 
+from django.utils.translation import gettext_noop
+
 from events.catalogue.examples import entry
 
 CATEGORY = "System"
@@ -34,10 +36,12 @@ def _schema(required: dict) -> dict:
 OPERATIONS = [
     entry(
         CHANNEL_DISABLED,
-        "Channel disabled",
+        gettext_noop("Channel disabled"),
         CATEGORY,
-        "A channel was switched off automatically because every attempt to it failed for the configured number "
-        "of hours (WEBHOOKS_DISABLE_AFTER_HOURS, at least 20 attempts). Never sent to that channel.",
+        gettext_noop(
+            "A channel was switched off automatically because every attempt to it failed for the configured number "
+            "of hours (WEBHOOKS_DISABLE_AFTER_HOURS, at least 20 attempts). Never sent to that channel."
+        ),
         {
             "channel": _CHANNEL,
             "disabledAt": "2026-11-23T10:15:00Z",
@@ -47,9 +51,11 @@ OPERATIONS = [
     ),
     entry(
         CHANNEL_RECOVERED,
-        "Channel re-enabled",
+        gettext_noop("Channel re-enabled"),
         CATEGORY,
-        "A channel that was switched off automatically was switched on again. Never sent to that channel.",
+        gettext_noop(
+            "A channel that was switched off automatically was switched on again. Never sent to that channel."
+        ),
         {
             "channel": _CHANNEL,
             "disabledAt": "2026-11-23T10:15:00Z",
@@ -62,10 +68,12 @@ OPERATIONS = [
     ),
     entry(
         DELIVERY_EXHAUSTED,
-        "Delivery failed after all retries",
+        gettext_noop("Delivery failed after all retries"),
         CATEGORY,
-        "A delivery failed and all its automatic retries are spent; it stays failed until someone resends it. "
-        "Never sent to the channel it failed on.",
+        gettext_noop(
+            "A delivery failed and all its automatic retries are spent; it stays failed until someone resends it. "
+            "Never sent to the channel it failed on."
+        ),
         {
             "delivery": {
                 "id": 9001,
@@ -85,10 +93,12 @@ OPERATIONS = [
     ),
     entry(
         ALERT_UNDELIVERED,
-        "Critical event undelivered",
+        gettext_noop("Critical event undelivered"),
         CATEGORY,
-        "A delivery of a critical event type had not succeeded WEBHOOKS_ALERT_AFTER_MIN minutes after its event "
-        "(at most one alert per channel per hour). Never sent to that channel.",
+        gettext_noop(
+            "A delivery of a critical event type had not succeeded WEBHOOKS_ALERT_AFTER_MIN minutes after its event "
+            "(at most one alert per channel per hour). Never sent to that channel."
+        ),
         {
             "alert": {"id": 3, "raisedAt": "2026-11-23T10:30:00Z", "undelivered": 2},
             "channel": _CHANNEL,

@@ -1,5 +1,7 @@
 """Seed 004's ten system events, and the ``test`` event (seed 001's TESTHOOK)."""
 
+from django.utils.translation import gettext_noop
+
 from events.catalogue.examples import (
     CUSTOMER,
     ORDER,
@@ -14,10 +16,12 @@ SYSTEM = [
     # --- Seed 004: system notifications -------------------------------------------
     entry(
         "order.completed",
-        "Order completed",
-        "Orders",
-        "A successful order is closed: a purchase in admin, quote or shop; in funnels when the customer reaches "
-        "the thank-you page, or 30 minutes after the first purchase on a funnel page.",
+        gettext_noop("Order completed"),
+        gettext_noop("Orders"),
+        gettext_noop(
+            "A successful order is closed: a purchase in admin, quote or shop; in funnels when the customer reaches "
+            "the thank-you page, or 30 minutes after the first purchase on a funnel page."
+        ),
         {"order": ORDER},
         manual_retry=True,
         critical=True,
@@ -25,16 +29,18 @@ SYSTEM = [
     ),
     entry(
         "contact.created",
-        "Contact created",
-        "Contacts",
-        "A lead is created through the admin, shop or a funnel page, or a lead/customer is reactivated in the shop or a funnel.",
+        gettext_noop("Contact created"),
+        gettext_noop("Contacts"),
+        gettext_noop(
+            "A lead is created through the admin, shop or a funnel page, or a lead/customer is reactivated in the shop or a funnel."
+        ),
         {"contact": {"id": "L-77", "email": "lead@example.net", "firstName": "Ada", "lastName": "Lovelace"}},
     ),
     entry(
         "shipping.tracking_updated",
-        "Shipping tracking info updated",
-        "Shipping",
-        "The tracking information of an order was updated.",
+        gettext_noop("Shipping tracking info updated"),
+        gettext_noop("Shipping"),
+        gettext_noop("The tracking information of an order was updated."),
         {
             "order": {"id": "A-1001"},
             "tracking": {"carrier": "DHL", "number": "JJD000390007", "url": "https://example.net/track/JJD000390007"},
@@ -42,16 +48,18 @@ SYSTEM = [
     ),
     entry(
         "product.conflict",
-        "Product conflict",
-        "Products",
-        "A customer bought a digital product they already own.",
+        gettext_noop("Product conflict"),
+        gettext_noop("Products"),
+        gettext_noop("A customer bought a digital product they already own."),
         {"order": {"id": "A-1001"}, "product": {"id": "EBOOK-1", "name": "E-book"}, "customer": {"id": "K1234"}},
     ),
     entry(
         "transaction.approved",
-        "Transaction approved",
-        "Transactions",
-        "A purchase transaction succeeded. In funnels an order can have several transactions (upsells), so this may fire several times per purchase.",
+        gettext_noop("Transaction approved"),
+        gettext_noop("Transactions"),
+        gettext_noop(
+            "A purchase transaction succeeded. In funnels an order can have several transactions (upsells), so this may fire several times per purchase."
+        ),
         {"transaction": TRANSACTION},
         manual_retry=True,
         critical=True,
@@ -59,9 +67,11 @@ SYSTEM = [
     ),
     entry(
         "transaction.declined",
-        "Transaction declined",
-        "Transactions",
-        "A purchase transaction was rejected. In funnels an order can have several transactions (upsells), so this may fire several times per purchase.",
+        gettext_noop("Transaction declined"),
+        gettext_noop("Transactions"),
+        gettext_noop(
+            "A purchase transaction was rejected. In funnels an order can have several transactions (upsells), so this may fire several times per purchase."
+        ),
         {"transaction": {**TRANSACTION, "declineReason": "insufficient_funds"}},
         manual_retry=True,
         critical=True,
@@ -69,9 +79,9 @@ SYSTEM = [
     ),
     entry(
         "refund.applied",
-        "Refund applied",
-        "Transactions",
-        "A refund or void was applied.",
+        gettext_noop("Refund applied"),
+        gettext_noop("Transactions"),
+        gettext_noop("A refund or void was applied."),
         {
             "refund": {
                 "id": "R-300",
@@ -86,9 +96,9 @@ SYSTEM = [
     ),
     entry(
         "subscription.canceled",
-        "Subscription canceled",
-        "Subscriptions",
-        "A subscription was canceled.",
+        gettext_noop("Subscription canceled"),
+        gettext_noop("Subscriptions"),
+        gettext_noop("A subscription was canceled."),
         {
             "subscription": {
                 "id": "S-88",
@@ -100,17 +110,19 @@ SYSTEM = [
     ),
     entry(
         "customer.created",
-        "Customer created",
-        "Customers",
-        "A lead makes their first successful purchase, or a new customer record is created. Postback channels only.",
+        gettext_noop("Customer created"),
+        gettext_noop("Customers"),
+        gettext_noop(
+            "A lead makes their first successful purchase, or a new customer record is created. Postback channels only."
+        ),
         {"customer": CUSTOMER},
         postback_only=True,
     ),
     entry(
         "survey.completed",
-        "Survey completed",
-        "Surveys",
-        "A survey was finished. Postback channels only.",
+        gettext_noop("Survey completed"),
+        gettext_noop("Surveys"),
+        gettext_noop("A survey was finished. Postback channels only."),
         {
             "survey": {
                 "id": "SV-5",
@@ -123,9 +135,11 @@ SYSTEM = [
     # --- Test (seed 001's TESTHOOK) ---------------------------------------------------
     entry(
         "test",
-        "Test call",
-        "Test",
-        "A test call with dummy data, sent on demand to check that a channel receives and verifies postbacks.",
+        gettext_noop("Test call"),
+        gettext_noop("Test"),
+        gettext_noop(
+            "A test call with dummy data, sent on demand to check that a channel receives and verifies postbacks."
+        ),
         {"dummyData": {"message": "This is a test postback.", "id": 1, "ok": True}},
     ),
 ]

@@ -58,7 +58,7 @@ def test_index_shows_chart_channel_success_and_failures_awaiting_a_human(admin_c
     assert reverse("admin:deliveries_delivery_change", args=[waiting.pk]) in awaiting
     assert "A-77" in awaiting
     assert reverse("admin:deliveries_delivery_change", args=[not_retryable.pk]) not in awaiting
-    assert 'id="integrations"' in html and reverse("admin:events_eventtype_changelist") in html
+    assert 'id="nav-postbacks"' in html and reverse("admin:events_eventtype_changelist") in html
 
 
 def test_index_query_count_does_not_grow_with_deliveries(

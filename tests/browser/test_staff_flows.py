@@ -18,7 +18,7 @@ def test_switch_an_event_on_then_attach_edit_and_delete_a_channel(logged_in, liv
     Channel.objects.create(name="Accounting", kind=ChannelKind.POSTBACK, url="http://127.0.0.1:9/acc")
 
     # Integrations > System notifications
-    page.click("#integrations >> text=System notifications")
+    page.click("#nav-postbacks >> text=System notifications")
     expect(page.locator("h1")).to_have_text("System notifications")
     screenshot(page, "system-notifications", full_page=False)
 
@@ -124,7 +124,7 @@ def test_retry_a_failed_delivery_from_the_order_page_and_see_the_new_attempt(
     # when staff find the order and press Retry, the receiver now answering 200
     receiver.reply("/orders", Reply(status=200))
     page = logged_in
-    page.click("#integrations >> text=Orders")
+    page.click("#nav-postbacks >> text=Orders")
     page.fill("#searchbar", "A-10")
     page.press("#searchbar", "Enter")
     screenshot(page, "orders")
@@ -170,7 +170,7 @@ def test_dashboard_and_delivery_log_pages(logged_in, live_server, receiver, scre
     expect(page.locator("#awaiting-human tbody tr")).to_have_count(8)
     screenshot(page, "dashboard")
 
-    page.click("#integrations >> text=Deliveries")
+    page.click("#nav-postbacks >> text=Deliveries")
     page.get_by_role("link", name="Failed", exact=True).click()
     expect(page.locator("#result_list tbody tr")).to_have_count(8)
     screenshot(page, "deliveries")

@@ -8,6 +8,7 @@ given ``admin.view_logentry``) see it.
 from django.contrib import admin
 from django.contrib.admin.models import DELETION, LogEntry
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 
@@ -23,7 +24,7 @@ class AuditTrailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     ]
     list_select_related = ["user", "content_type"]
     search_fields = ["object_repr", "change_message", "=object_id"]
-    search_help_text = "Object (e.g. a channel's name or an event type's key), or words of the change."
+    search_help_text = _("Object (e.g. a channel's name or an event type's key), or words of the change.")
     ordering = ["-action_time", "-id"]
     date_hierarchy = "action_time"
     paginator = EstimatedCountPaginator
@@ -32,11 +33,11 @@ class AuditTrailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ["action_time", "user", "content_type", "object_id", "object_repr", "action_flag", "change_message"]
     readonly_fields = fields
 
-    @admin.display(description="kind")
+    @admin.display(description=_("Kind"))
     def object_type(self, entry):
         return entry.content_type.name if entry.content_type_id else "-"
 
-    @admin.display(description="object")
+    @admin.display(description=_("Object"))
     def object_link(self, entry):
         url = entry.get_admin_url() if entry.action_flag != DELETION else None  # a deleted object has no page
         if url:

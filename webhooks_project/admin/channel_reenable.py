@@ -11,10 +11,12 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from channels.models import Channel
 from deliveries.alerting.reenable import REENABLE, reenable_channel
 from deliveries.templatetags.operations_status import recover_since_url
+from webhooks_project.templatetags.staff_format import exact_time
 
 
 class ReenableChannelMixin:
@@ -39,16 +41,22 @@ class ReenableChannelMixin:
             return HttpResponseNotAllowed(["POST"])
         channel = get_object_or_404(Channel, pk=channel_id)
         if not reenable_channel(actor=request.user, channel=channel):
-            self.message_user(request, f"Channel “{channel.name}” was already active.", messages.INFO)
+            self.message_user(
+                request, gettext("Channel “%(name)s” was already active.") % {"name": channel.name}, messages.INFO
+            )
         elif channel.disabled_at:
             message = format_html(
-                'Channel “{}” is active again. <a href="{}" id="recover-since-disabled">Recover what failed '
-                "since it was disabled</a> ({}).",
+                gettext(
+                    'Channel “{}” is active again. <a href="{}" id="recover-since-disabled">Recover what failed '
+                    "since it was disabled</a> ({})."
+                ),
                 channel.name,
                 recover_since_url(channel),
-                f"{channel.disabled_at:%Y-%m-%d %H:%M}",
+                exact_time(channel.disabled_at),
             )
             self.message_user(request, message, messages.SUCCESS)
         else:
-            self.message_user(request, f"Channel “{channel.name}” is active again.", messages.SUCCESS)
+            self.message_user(
+                request, gettext("Channel “%(name)s” is active again.") % {"name": channel.name}, messages.SUCCESS
+            )
         return HttpResponseRedirect(reverse("admin:channels_channel_change", args=[channel.pk]))

@@ -14,7 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import EstimatedCountPaginator, ReadOnlyAdminMixin
 from deliveries.admin import retry_and_report
@@ -39,10 +40,10 @@ class OrderChangeList(ChangeList):
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Orders events referred to, newest first; an order's page is its timeline."""
 
-    list_display = ["ref", "last_event_at", "first_event_at", "events", "deliveries", "failed"]
-    list_display_links = ["ref"]
+    list_display = ["order_ref", "last_event", "first_event", "events", "deliveries", "failed"]
+    list_display_links = ["order_ref"]
     search_fields = ["^ref"]
-    search_help_text = "Order reference, or its beginning."
+    search_help_text = _("Order reference, or its beginning.")
     ordering = ["-last_event_at", "-id"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
@@ -52,15 +53,27 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return OrderChangeList
 
-    @admin.display(description="events")
+    @admin.display(description=_("Order"))
+    def order_ref(self, order):
+        return order.ref
+
+    @admin.display(description=_("Last event"))
+    def last_event(self, order):
+        return order.last_event_at
+
+    @admin.display(description=_("First event"))
+    def first_event(self, order):
+        return order.first_event_at
+
+    @admin.display(description=_("Events"))
     def events(self, order):
         return order.summary.events if getattr(order, "summary", None) else "-"
 
-    @admin.display(description="deliveries")
+    @admin.display(description=_("Deliveries"))
     def deliveries(self, order):
         return order.summary.deliveries if getattr(order, "summary", None) else "-"
 
-    @admin.display(description="failed")
+    @admin.display(description=_("Failed"))
     def failed(self, order):
         summary = getattr(order, "summary", None)
         if not summary or not summary.failed:
@@ -104,7 +117,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": f"Order {order.ref}",
+            "title": gettext("Order %(ref)s") % {"ref": order.ref},
             "order": order,
             "timeline": timeline,
             "can_retry": RETRY.allows(request.user),

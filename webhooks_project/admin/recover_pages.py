@@ -17,6 +17,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from channels.models import Channel
 from deliveries.exceptions import NothingToResend, RecoverRefused
@@ -25,12 +27,17 @@ from deliveries.recovery import RECOVER, count_recoverable, start_recover
 
 
 class RecoverForm(forms.Form):
-    since = forms.DateTimeField(help_text="Resend what failed from this time on (your time zone unless given).")
-    until = forms.DateTimeField(required=False, help_text="Up to this time (empty: now).")
-    event_types = forms.MultipleChoiceField(
-        required=False, widget=forms.CheckboxSelectMultiple, help_text="Only these types (none ticked: all)."
+    since = forms.DateTimeField(
+        label=_("Since"), help_text=_("Resend what failed from this time on (your time zone unless given).")
     )
-    reenable = forms.BooleanField(required=False, label="Re-enable the channel")
+    until = forms.DateTimeField(required=False, label=_("Until"), help_text=_("Up to this time (empty: now)."))
+    event_types = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Event types"),
+        help_text=_("Only these types (none ticked: all)."),
+    )
+    reenable = forms.BooleanField(required=False, label=_("Re-enable the channel"))
 
     def __init__(self, *args, channel: Channel, **kwargs):
         super().__init__(*args, **kwargs)
@@ -82,7 +89,15 @@ def recover_view(model_admin, request, channel_id):
                 job = start_recover(
                     actor=request.user, channel=channel, reenable=form.cleaned_data.get("reenable", False), **window
                 )
-                model_admin.message_user(request, f"Recover started: {job.total} deliveries to resend.")
+                model_admin.message_user(
+                    request,
+                    ngettext(
+                        "Recover started: %(count)d delivery to resend.",
+                        "Recover started: %(count)d deliveries to resend.",
+                        job.total,
+                    )
+                    % {"count": job.total},
+                )
                 return HttpResponseRedirect(reverse("admin:channels_channel_change", args=[channel.pk]) + "#recover")
             count = count_recoverable(actor=request.user, channel=channel, **window)
         except ValidationError as exc:
@@ -95,7 +110,7 @@ def recover_view(model_admin, request, channel_id):
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
-        "title": f"Recover what failed to {channel}",
+        "title": gettext("Recover what failed to %(channel)s") % {"channel": channel},
         "channel": channel,
         "form": form,
         "count": count,
@@ -110,6 +125,8 @@ def job_data(job: RecoverJob | None) -> dict:
     return {
         "job": job.pk,
         "status": job.status,
+        # In the page's language, for staff.js to show as it is.
+        "status_display": str(job.get_status_display()),
         "total": job.total,
         "done": job.done,
         "resent": job.resent,

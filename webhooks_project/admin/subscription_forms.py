@@ -1,6 +1,8 @@
 """The forms of the System notifications pages: attach a channel, edit an attachment's sources."""
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from channels.kinds import ChannelKind
 from channels.models import Channel
@@ -15,14 +17,17 @@ class SourcesField(forms.MultipleChoiceField):
     def __init__(self, **kwargs):
         super().__init__(
             choices=Source.choices,
-            error_messages={"required": "Choose at least one source (admin, shop, funnel)."},
-            help_text="Notify only for events that happened on these sources.",
+            error_messages={"required": _("Choose at least one source (admin, shop, funnel).")},
+            label=_("Sources"),
+            help_text=_("Notify only for events that happened on these sources."),
             **kwargs,
         )
 
 
 class AttachChannelForm(forms.Form):
-    channel = forms.ModelChoiceField(queryset=Channel.objects.none(), empty_label="Choose a channel")
+    channel = forms.ModelChoiceField(
+        queryset=Channel.objects.none(), empty_label=_("Choose a channel"), label=_("Channel")
+    )
     sources = SourcesField()
 
     def __init__(self, *args, event_type: EventType, **kwargs):
@@ -33,19 +38,24 @@ class AttachChannelForm(forms.Form):
         self.fields["channel"].queryset = channels
         self.fields["channel"].label_from_instance = _channel_label
         # Which channels can take the type (the attach service refuses the others, naming these formats).
-        self.fields[
-            "channel"
-        ].help_text = (
-            f"{event_type.key} can go to postback channels of the formats: {', '.join(formats_of(event_type.key))}."
-        )
+        self.fields["channel"].help_text = gettext(
+            "%(key)s can go to postback channels of the formats: %(formats)s."
+        ) % {
+            "key": event_type.key,
+            "formats": ", ".join(formats_of(event_type.key)),
+        }
 
 
 def _channel_label(channel: Channel) -> str:
     if channel.is_postback and channel.format != PayloadFormat.STANDARD:
-        return f"{channel.name} ({channel.get_kind_display()}, {channel.get_format_display()} format)"
+        return gettext("%(name)s (%(kind)s, %(format)s format)") % {
+            "name": channel.name,
+            "kind": channel.get_kind_display(),
+            "format": channel.get_format_display(),
+        }
     return f"{channel.name} ({channel.get_kind_display()})"
 
 
 class EditSubscriptionForm(forms.Form):
     sources = SourcesField()
-    active = forms.BooleanField(required=False, help_text="Inactive attachments send nothing.")
+    active = forms.BooleanField(required=False, label=_("Active"), help_text=_("Inactive attachments send nothing."))

@@ -1,4 +1,4 @@
-"""Integrations > System notifications (seed 004's flow, SPEC section 7).
+"""System notifications (seed 004's flow, SPEC section 7).
 
 The catalogue grouped by category with an on/off switch per type; a type's page lists
 its channels with their sources, and lets staff attach a channel, edit a subscription's
@@ -11,6 +11,8 @@ before the defaults, wrapped in ``admin_site.admin_view``, a permission check, t
 message and a redirect. Side effects only on POST (CSRF-checked).
 """
 
+from types import SimpleNamespace
+
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import unquote
@@ -22,6 +24,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
+from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from channels.kinds import ChannelKind
 from channels.models import Subscription
@@ -37,7 +41,7 @@ from channels.services import (
 )
 from common.admin import ServiceAuditedAdminMixin, add_form_errors
 from common.audit import audit_page_url
-from events.models import EventType, Source
+from events.models import Availability, EventType, Source
 from events.services import ENABLE_ON_DEMAND, TOGGLE, set_event_type_critical, set_event_type_enabled
 from webhooks_project.admin.subscription_forms import AttachChannelForm, EditSubscriptionForm
 
@@ -53,6 +57,56 @@ def audit_entries_of(event_type: EventType, *, limit: int = 10):
         .select_related("user")
         .order_by("-action_time")[:limit]
     )
+
+
+def catalogue_filters(params) -> dict:
+    """The catalogue page's filters from its query string; unknown values are ignored."""
+    availability = params.get("availability", "")
+    filters = {
+        "q": params.get("q", "").strip()[:200],
+        "enabled": params.get("enabled") == "1",
+        "availability": availability if availability in Availability.values else "",
+    }
+    filters["active"] = bool(filters["q"] or filters["enabled"] or filters["availability"])
+    return filters
+
+
+def filter_catalogue(categories, *, q: str = "", enabled: bool = False, availability: str = ""):
+    """The categories with only the types that match; empty categories dropped.
+
+    The search looks at the key, and the name and description in English and in the active
+    language, case-insensitively; every word must match. Each category gets ``label`` (its name in
+    the active language) and ``slug`` (the jump list's anchor).
+    """
+    words = q.casefold().split()
+    shown = []
+    for category in categories:
+        types = [
+            t
+            for t in category.event_types
+            if (not enabled or t.enabled)
+            and (not availability or t.availability == availability)
+            and all(w in _searchable(t) for w in words)
+        ]
+        if types:
+            shown.append(
+                SimpleNamespace(
+                    name=category.name, label=gettext(category.name), slug=slugify(category.name), event_types=types
+                )
+            )
+    return shown
+
+
+def _searchable(event_type) -> str:
+    return " ".join(
+        (
+            event_type.key,
+            event_type.name,
+            event_type.local_name,
+            event_type.description,
+            event_type.local_description,
+        )
+    ).casefold()
 
 
 @admin.register(EventType)
@@ -107,11 +161,18 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
+        categories = catalogue_by_category()
+        filters = catalogue_filters(request.GET)
+        shown = filter_catalogue(categories, **{k: filters[k] for k in ("q", "enabled", "availability")})
         return self._page(
             request,
             "system_notifications.html",
-            "System notifications",
-            categories=catalogue_by_category(),
+            gettext("System notifications"),
+            categories=shown,
+            filters=filters,
+            availability_choices=Availability.choices,
+            total_count=sum(len(c.event_types) for c in categories),
+            shown_count=sum(len(c.event_types) for c in shown),
             can_toggle=TOGGLE.allows(request.user),
             can_enable_on_demand=ENABLE_ON_DEMAND.allows(request.user),
             **(extra_context or {}),
@@ -130,7 +191,7 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         enabled = request.POST.get("enabled")
         if enabled not in ("on", "off"):
-            message = "Say enabled=on or enabled=off."
+            message = gettext("Say enabled=on or enabled=off.")
             if self._wants_json(request):
                 return JsonResponse({"error": message}, status=400)
             self.message_user(request, message, messages.ERROR)
@@ -141,10 +202,13 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
             if self._wants_json(request):
                 return JsonResponse({"error": str(exc)}, status=403)
             raise
-        state = "on" if event_type.enabled else "off"
         if self._wants_json(request):
             return JsonResponse({"key": event_type.key, "enabled": event_type.enabled})
-        self.message_user(request, f"{event_type.name} switched {state}.", messages.SUCCESS)
+        if event_type.enabled:
+            message = gettext("%(name)s switched on.") % {"name": event_type.local_name}
+        else:
+            message = gettext("%(name)s switched off.") % {"name": event_type.local_name}
+        self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:events_eventtype_changelist") + f"#type-{event_type.key}")
 
     def critical_view(self, request, key):
@@ -156,11 +220,14 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         critical = request.POST.get("critical")
         if critical not in ("on", "off"):
-            self.message_user(request, "Say critical=on or critical=off.", messages.ERROR)
+            self.message_user(request, gettext("Say critical=on or critical=off."), messages.ERROR)
         else:
             set_event_type_critical(event_type=event_type, critical=critical == "on", user=request.user)
-            state = "critical" if event_type.critical else "not critical"
-            self.message_user(request, f"{event_type.name} is {state}.", messages.SUCCESS)
+            if event_type.critical:
+                message = gettext("%(name)s is critical.") % {"name": event_type.local_name}
+            else:
+                message = gettext("%(name)s is not critical.") % {"name": event_type.local_name}
+            self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(self._type_page(event_type))
 
     # --- one type: its channels --------------------------------------------
@@ -173,7 +240,7 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
         return self._page(
             request,
             "channels.html",
-            event_type.name,
+            event_type.local_name,
             event_type=event_type,
             subscriptions=subscriptions_of(event_type=event_type),
             can_toggle=TOGGLE.allows(user),
@@ -207,8 +274,9 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
                     add_form_errors(form, exc)
                 else:
                     channel = subscription.channel
+                    message = gettext("Channel “%(channel)s” was attached to %(name)s.")
                     self.message_user(
-                        request, f"Channel “{channel}” was attached to {event_type.name}.", messages.SUCCESS
+                        request, message % {"channel": channel, "name": event_type.local_name}, messages.SUCCESS
                     )
                     return HttpResponseRedirect(self._type_page(event_type))
         else:
@@ -219,7 +287,7 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
         return self._page(
             request,
             "attach.html",
-            f"Attach a channel to {event_type.name}",
+            gettext("Attach a channel to %(name)s") % {"name": event_type.local_name},
             event_type=event_type,
             form=form,
             create_channel_url=self._create_channel_url(request, event_type),
@@ -257,14 +325,18 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
                 except ValidationError as exc:
                     add_form_errors(form, exc)
                 else:
-                    self.message_user(request, f"Sources of “{subscription.channel}” were updated.", messages.SUCCESS)
+                    self.message_user(
+                        request,
+                        gettext("Sources of “%(channel)s” were updated.") % {"channel": subscription.channel},
+                        messages.SUCCESS,
+                    )
                     return HttpResponseRedirect(self._type_page(event_type))
         else:
             form = EditSubscriptionForm(initial={"sources": subscription.sources, "active": subscription.active})
         return self._page(
             request,
             "edit_subscription.html",
-            f"Edit {subscription.channel} on {event_type.name}",
+            gettext("Edit %(channel)s on %(name)s") % {"channel": subscription.channel, "name": event_type.local_name},
             event_type=event_type,
             subscription=subscription,
             form=form,
@@ -278,14 +350,15 @@ class EventTypeAdmin(ServiceAuditedAdminMixin, admin.ModelAdmin):
         if request.method == "POST":
             channel_name = str(subscription.channel)
             detach_channel(subscription=subscription, user=request.user)
+            message = gettext("Channel “%(channel)s” was removed from %(name)s.")
             self.message_user(
-                request, f"Channel “{channel_name}” was removed from {event_type.name}.", messages.SUCCESS
+                request, message % {"channel": channel_name, "name": event_type.local_name}, messages.SUCCESS
             )
             return HttpResponseRedirect(self._type_page(event_type))
         return self._page(
             request,
             "delete_subscription.html",
-            "Are you sure?",
+            gettext("Are you sure?"),
             event_type=event_type,
             subscription=subscription,
         )

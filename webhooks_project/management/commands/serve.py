@@ -17,8 +17,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Set up the demo (its channels post to this address) and print its login once the server is up.",
+        )
 
-    def handle(self, *args, addrport, **options):
+    def handle(self, *args, addrport, demo=False, **options):
+        banner = None
+        if demo:
+            from django.core.management import call_command
+
+            from webhooks_project.management.commands.demo_setup import base_url_of, login_banner
+
+            base_url = base_url_of(addrport)
+            call_command("demo_setup", base_url=base_url, no_banner=True, stdout=self.stdout)
+            banner = login_banner(base_url)
         manage = [sys.executable, "manage.py"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         procs = {
@@ -41,11 +55,22 @@ class Command(BaseCommand):
         }
         lock = threading.Lock()
 
+        def show_banner():
+            with lock:
+                sys.stdout.write("\n" + self.style.SUCCESS(banner) + "\n\n")
+                sys.stdout.flush()
+
         def pump(label, proc):
+            shown = banner is None
             for line in proc.stdout:
                 with lock:
                     sys.stdout.write(f"[{label:6}] {line}")
                     sys.stdout.flush()
+                # The login comes last, after the start-up noise: a moment after runserver says it is
+                # ready (its development-server warning follows that line).
+                if not shown and label == "web" and "Quit the server with" in line:
+                    threading.Timer(1.5, show_banner).start()
+                    shown = True
 
         threads = [threading.Thread(target=pump, args=item, daemon=True) for item in procs.items()]
         for t in threads:

@@ -21,19 +21,20 @@
           var type = response.headers.get("Content-Type") || "";
           if (type.indexOf("application/json") === -1) {
             // e.g. Django's HTML 403 (permission, expired CSRF token): no JSON to read
-            throw new Error("Could not switch (HTTP " + response.status + "). Reload the page and try again.");
+            throw new Error((form.dataset.httpError || "Could not switch (HTTP %s). Reload the page and try again.").replace("%s", response.status));
           }
           return response.json().then(function (data) { return { ok: response.ok, data: data }; });
         })
         .then(function (result) {
-          if (!result.ok) { throw new Error(result.data.error || "Could not switch."); }
+          if (!result.ok) { throw new Error(result.data.error || form.dataset.error || "Could not switch."); }
           var on = result.data.enabled;
           button.setAttribute("aria-checked", on ? "true" : "false");
           input.value = on ? "off" : "on";
-          if (label) { label.textContent = on ? "On" : "Off"; }
+          // The page's language: the labels come from the form (data-on, data-off).
+          if (label) { label.textContent = on ? (form.dataset.on || "On") : (form.dataset.off || "Off"); }
           form.closest("[data-event-type]").dataset.enabled = on ? "true" : "false";
         })
-        .catch(function (err) { error.textContent = err.message || "Could not switch."; })
+        .catch(function (err) { error.textContent = err.message || form.dataset.error || "Could not switch."; })
         .finally(function () { button.disabled = false; });
     });
   }
@@ -48,7 +49,7 @@
           bar.max = data.total || 1;
           bar.value = data.status === "done" ? (data.total || 1) : data.done;
           box.querySelector(".recover-counts").textContent = data.done + " / " + data.total;
-          box.querySelector(".recover-state").textContent = data.status.charAt(0).toUpperCase() + data.status.slice(1);
+          box.querySelector(".recover-state").textContent = data.status_display || data.status;
           box.querySelector(".recover-summary").textContent = data.summary;
           box.dataset.status = data.status;
           if (data.status === "queued" || data.status === "running") { setTimeout(poll, 1000); }
