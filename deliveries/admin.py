@@ -317,8 +317,8 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "status_line": line,
                     "attempts": delivery_page_attempts(delivery=delivery),
                     "subtitle": None,  # the title already names it
-                    "title": _("Delivery %(id)d: %(type)s to %(channel)s")
-                    % {"id": delivery.pk, "type": delivery.event_type_id, "channel": delivery.channel.name},
+                    "title": _("Delivery #%(id)d: %(name)s to %(channel)s")
+                    % {"id": delivery.pk, "name": delivery.event_type.local_name, "channel": delivery.channel.name},
                 }
             )
         extra_context["retry_allowed"] = bool(

@@ -59,6 +59,19 @@ KNOWN_ENGLISH = [
     "Retry all failed",
     "Failed",
     "Succeeded",
+    # A channel's page and a delivery's page.
+    "Postback channel:",
+    "Send test event",
+    "Reveal signing secret",
+    "Rotate signing secret",
+    "Recover failed deliveries",
+    "Success rate and latency",
+    "Attached event types",
+    "Recent attempts",
+    "Custom headers",
+    "Technical detail",
+    "Retry selected failed deliveries",
+    "the endpoint answered",
 ]
 
 
@@ -68,6 +81,9 @@ def german_pages(admin_client, make_delivery, postback_channel):
     make_delivery(channel=postback_channel, key="order.completed", order_ref="A-1")
     make_delivery(channel=postback_channel, key="contact.created", order_ref="A-1", status=DeliveryStatus.FAILED)
     make_delivery(channel=postback_channel, status=DeliveryStatus.SUCCEEDED, response_status=200, order_ref="A-2")
+    failed = make_delivery(
+        channel=postback_channel, key="order.completed", status=DeliveryStatus.FAILED, response_status=500
+    )
     order = Order.objects.get(ref="A-1")
     # A switch through the page: an audit entry for the type's page.
     admin_client.post(
@@ -86,6 +102,8 @@ def german_pages(admin_client, make_delivery, postback_channel):
         reverse("admin:events_order_change", args=[order.pk]),
         reverse("admin:deliveries_delivery_changelist"),
         reverse("admin:channels_channel_changelist"),
+        reverse("admin:channels_channel_change", args=[postback_channel.pk]),
+        reverse("admin:deliveries_delivery_change", args=[failed.pk]),
         reverse("admin:admin_logentry_changelist"),
     ]
 

@@ -71,14 +71,15 @@ def h1(html: str) -> str:
 
 def test_page_titles_are_written_for_people(admin_client, postback_channel, make_delivery):
     delivery = make_delivery(channel=postback_channel)
+    delivery_title = f"Delivery #{delivery.pk}: Order completed to Shop backend"
     pages = {
         reverse("admin:deliveries_delivery_changelist"): "Deliveries",
         reverse("admin:channels_channel_changelist"): "Channels",
         reverse("admin:events_order_changelist"): "Orders",
         reverse("admin:channels_channel_add") + "?kind=postback": "New postback channel",
         reverse("admin:channels_channel_add") + "?kind=email": "New e-mail channel",
-        reverse("admin:channels_channel_change", args=[postback_channel.pk]): "Channel Shop backend",
-        reverse("admin:deliveries_delivery_change", args=[delivery.pk]): f"Delivery #{delivery.pk}",
+        reverse("admin:channels_channel_change", args=[postback_channel.pk]): "Postback channel: Shop backend",
+        reverse("admin:deliveries_delivery_change", args=[delivery.pk]): delivery_title,
     }
     for url, title in pages.items():
         html = admin_client.get(url).content.decode()
