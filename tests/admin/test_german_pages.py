@@ -72,6 +72,8 @@ KNOWN_ENGLISH = [
     "Technical detail",
     "Retry selected failed deliveries",
     "the endpoint answered",
+    "Example body in this format",
+    "This service's envelope",
 ]
 
 

@@ -27,6 +27,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.timezone import localtime
@@ -286,7 +287,10 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
             return format_html('<span class="badge badge-ok">{}</span>', _("Sending"))
         label = state.get_state_display()
         if state.state == "open" and state.open_until:
-            label = _("%(state)s until %(time)s") % {"state": label, "time": f"{localtime(state.open_until):%H:%M:%S}"}
+            label = _("%(state)s until %(time)s") % {
+                "state": label,
+                "time": time_format(localtime(state.open_until), "TIME_FORMAT"),
+            }
         return format_html(
             '<span class="badge badge-warn" title="{}">{}</span>',
             _("%(n)d timeouts or refused connections in a row") % {"n": state.consecutive_failures},
@@ -360,7 +364,7 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
             field.required = False  # ChannelForm.clean_format: missing keeps the stored format
             field.widget.attrs["data-format-select"] = "1"
             # The chosen format's line; staff.js replaces it as the select changes.
-            field.help_text = EXPLANATIONS[PayloadFormat(current)]
+            field.help_text = _(EXPLANATIONS[PayloadFormat(current)])
         return form
 
     def _format_context(self, request, obj=None) -> dict:
@@ -467,7 +471,9 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
         try:
             attempt = send_test_event(channel=channel, user=request.user)
         except ValidationError as exc:
-            self.message_user(request, f"Test event not sent: {' '.join(exc.messages)}", messages.ERROR)
+            self.message_user(
+                request, _("Test event not sent: %(reason)s") % {"reason": " ".join(exc.messages)}, messages.ERROR
+            )
             return HttpResponseRedirect(self._change_page(channel))
         if attempt.succeeded:
             self.message_user(

@@ -6,6 +6,8 @@ receiver will get. ``staff.js`` swaps them as staff change the format or the typ
 JavaScript the page shows the current format's first example.
 """
 
+from django.utils.translation import gettext
+
 from deliveries.engine.envelope import example_body
 from events.catalogue.names import native_name
 from events.formats import EXPLANATIONS, PayloadFormat
@@ -24,6 +26,6 @@ def format_examples(*, current: str = PayloadFormat.STANDARD) -> dict:
                 continue
             body = example_body(event_type_key=key, payload=payload or {}, native_type=name, payload_format=value)
             types.append([key, name if name == key else f"{name} ({key})", body])
-        formats[value] = {"label": label, "explanation": EXPLANATIONS[value], "types": types}
+        formats[value] = {"label": label, "explanation": gettext(EXPLANATIONS[value]), "types": types}
     current = current if current in formats else PayloadFormat.STANDARD
     return {"current": current, "formats": formats}
