@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 from channels.models import Channel, Subscription
@@ -42,6 +42,9 @@ def enabled() -> bool:
 def _current() -> dict | None:
     """This process's store for the current version (emptied when the version moved); None: keep nothing."""
     if not enabled():
+        return None
+    if connection.in_atomic_block and any(entry[1] is _bump for entry in connection.run_on_commit):
+        # This transaction changed routing rows: what it reads may yet be rolled back. Keep nothing.
         return None
     version = cache.get(VERSION_KEY)
     if version is None:  # never set, or evicted: start a version (the first writer wins)
@@ -94,12 +97,17 @@ def matching(type_ids: set[str]) -> dict[tuple[str, str], list[tuple[int, int]]]
 
 def changed() -> None:
     """Routing rows changed: every process reads them again, now and once the change is committed
-    (a process reading between the two could otherwise keep the rows as they were before the commit)."""
+    (a process reading between the two could otherwise keep the rows as they were before the commit).
+    Until then the changing transaction itself keeps nothing: a rollback would leave no trace to undo."""
     if not enabled():
         _local.update(version=None, types={}, subscriptions={})
         return
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _bump() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
 
 
 def _on_change(sender, **kwargs):

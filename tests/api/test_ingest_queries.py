@@ -2,7 +2,7 @@
 process, and a change of subscriptions or channels applies to the very next event."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -13,8 +13,10 @@ from deliveries.alerting.auto_disable import _disable
 from deliveries.alerting.reenable import reenable_channel
 from deliveries.models import Delivery
 from events.models import EventType
+from tests.support.factories import ensure_catalogue
 
-pytestmark = pytest.mark.django_db
+# Committed for real: the routing cache is not used by a transaction that changed routing rows.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ORDER = {"order": {"id": "A-1001", "total": "49.90"}}
 
@@ -36,6 +38,7 @@ def superuser_api(make_client):
 
 @pytest.fixture
 def order_completed(db, receiver):
+    ensure_catalogue()
     event_type = EventType.objects.get(key="order.completed")
     event_type.enabled = True
     event_type.save(update_fields=["enabled"])
@@ -109,6 +112,21 @@ def test_a_channel_disabled_or_a_type_switched_off_meanwhile_applies_to_the_next
     order_completed.enabled = False
     order_completed.save(update_fields=["enabled"])
     assert ingest(superuser_api, 3)["deliveries"] == []
+
+
+def test_a_transaction_that_changed_subscriptions_keeps_nothing_it_might_roll_back(
+    superuser_api, order_completed, routing_cache
+):
+    # given the routing rows kept
+    assert routing.matching({order_completed.pk})[(order_completed.pk, "shop")]
+    # when a transaction switches the subscription off, reads the rows, then rolls back
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Subscription.objects.update(active=False)
+        routing.changed()
+        assert routing.matching({order_completed.pk}) == {}
+        raise RuntimeError("rolled back")
+    # then the next event still gets its delivery
+    assert len(ingest(superuser_api, 1)["deliveries"]) == 1
 
 
 def test_automatic_disabling_and_reenabling_tell_the_routing_cache(order_completed, routing_cache, admin_user):
