@@ -322,6 +322,27 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+def shares(n: int, parts: int) -> list[range]:
+    """``range(n)`` cut into ``parts`` contiguous runs whose lengths differ by at most one (empty ones last)."""
+    if parts < 1:
+        raise ValueError("parts must be at least 1")
+    size, extra = divmod(n, parts)
+    runs, first = [], 0
+    for k in range(parts):
+        length = size + (1 if k < extra else 0)
+        runs.append(range(first, first + length))
+        first += length
+    return runs
+
+
+def rate(rounds: list[dict], *, per_call: int = 1) -> float:
+    """Items per second over load rounds (``{"ok": calls answered 2xx, "seconds": ...}``), ``per_call`` items a call."""
+    seconds = sum(r["seconds"] for r in rounds)
+    if seconds <= 0:
+        raise ValueError("no time measured")
+    return sum(r["ok"] for r in rounds) * per_call / seconds
+
+
 def dump_json(path: Path, data) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")

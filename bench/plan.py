@@ -19,6 +19,10 @@ TARGETS = {
     "double_sends": ("==", 0),
     "unrecorded_requests": ("==", 0),
     "ratio_latency100_vs_e2e": (">=", 0.8),
+    # Issue 12 (Integrator API v1.1).
+    "ratio_batch_vs_ingest": (">=", 5.0),
+    "ratio_emit_vs_insert": (">=", 0.5),
+    "ratio_emit_vs_insert_sqlite": (">=", 0.5),
 }
 
 # The keys of bench/results.json, in table order.
@@ -28,6 +32,7 @@ KEYS = [
     "q2_noop_pg_redis_per_s",
     "e2e_sqlite_per_s",
     "e2e_pg_redis_per_s",
+    "e2e_live_pg_redis_per_s",
     "ratio_e2e_pg_vs_raw",
     "ratio_e2e_sqlite_vs_raw",
     "ratio_e2e_sqlite_vs_q2_noop",
@@ -40,6 +45,10 @@ KEYS = [
     "ingest_per_s",
     "trivial_per_s",
     "ratio_ingest_vs_trivial",
+    "batch_ingest_events_per_s",
+    "ratio_batch_vs_ingest",
+    "ratio_emit_vs_insert",
+    "ratio_emit_vs_insert_sqlite",
     "admin_ms_at_1m",
     "worker_rss_growth",
     "dead10_healthy_p99_ratio",
@@ -93,6 +102,14 @@ def _throughput(q: bool) -> list[dict]:
             "backend": "pg_redis",
             "keys": ["e2e_pg_redis_per_s"],
             "cfg": {"n": 2_000 if q else 20_000, "suffix": "pg_redis", "timeout": 300 if q else 900},
+        },
+        {
+            # Emitted while the deliveries are being sent: emitting included, the cluster already running.
+            "name": "e2e_live_pg_redis",
+            "scenario": "e2e_live",
+            "backend": "pg_redis",
+            "keys": ["e2e_live_pg_redis_per_s"],
+            "cfg": {"n": 2_000 if q else 20_000, "threads": 4, "timeout": 300 if q else 900},
         },
         {
             # Endpoints that answer after 100 ms: the bench receiver's /slow/ path (nginx cannot delay).
@@ -194,6 +211,33 @@ def _service(q: bool) -> list[dict]:
             "backend": "best",
             "keys": ["ingest_per_s", "trivial_per_s", "ratio_ingest_vs_trivial"],
             "cfg": {"workers": 2 * (os.cpu_count() or 1), "threads": 8, "rounds": 2, "seconds": 3 if q else 8},
+        },
+        {
+            "name": "batch_ingest",
+            "scenario": "batch_ingest",
+            "backend": "best",
+            "keys": ["batch_ingest_events_per_s", "ratio_batch_vs_ingest"],
+            "cfg": {
+                "workers": 2 * (os.cpu_count() or 1),
+                "threads": 8,
+                "batch": 100,
+                "rounds": 2,
+                "seconds": 3 if q else 8,
+            },
+        },
+        {
+            "name": "emit_vs_insert_pg",
+            "scenario": "emit_vs_insert",
+            "backend": "pg_redis",
+            "keys": ["ratio_emit_vs_insert"],
+            "cfg": {"key": "ratio_emit_vs_insert", "rounds": 3, "seconds": 2 if q else 5},
+        },
+        {
+            "name": "emit_vs_insert_sqlite",
+            "scenario": "emit_vs_insert",
+            "backend": "sqlite",
+            "keys": ["ratio_emit_vs_insert_sqlite"],
+            "cfg": {"key": "ratio_emit_vs_insert_sqlite", "rounds": 3, "seconds": 2 if q else 5},
         },
         {
             "name": "admin_1m",

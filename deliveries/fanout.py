@@ -16,14 +16,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from channels import routing
 from channels.models import Subscription
 from deliveries.engine.kick import queue_dispatch_on_commit
 from deliveries.models import Delivery, DeliveryStatus
+from events.catalogue.names import key_for
 from events.exceptions import EventConflict, PayloadTooLarge
 from events.models import Event
 from events.recording import (
     EventInput,
-    event_types_named,
     same_or_conflict,
     touch_order,
     touch_orders,
@@ -159,7 +160,7 @@ def emit_batch(items: list[dict], *, triggered_by=None) -> list[BatchItem]:
     deliveries, orders) in one transaction; should that fail (another request wrote one of the
     same ids meanwhile), each is written again on its own, in a transaction of its own.
     """
-    known_types = event_types_named(item.get("key") for item in items)
+    known_types = routing.event_types({key_for(k) for item in items if isinstance(k := item.get("key"), str) and k})
     results: list[BatchItem | None] = [None] * len(items)
     given: dict[int, EventInput] = {}
     for index, item in enumerate(items):
@@ -223,15 +224,7 @@ def _write_new_events(events: list[Event]) -> dict[uuid.UUID, list[int]]:
     """Insert ``events``, their deliveries and their orders: one statement per table. Delivery ids by event."""
     Event.objects.bulk_create(events)
     enabled_types = {e.type_id for e in events if e.type.enabled}
-    matching: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    if enabled_types:
-        subscriptions = Subscription.objects.filter(
-            event_type_id__in=enabled_types, active=True, channel__active=True
-        ).values_list("pk", "channel_id", "event_type_id", "source_admin", "source_shop", "source_funnel")
-        for pk, channel_id, type_id, *flags in subscriptions:
-            for source, on in zip(("admin", "shop", "funnel"), flags, strict=True):
-                if on:
-                    matching.setdefault((type_id, source), []).append((pk, channel_id))
+    matching = routing.matching(enabled_types) if enabled_types else {}
     now = timezone.now()
     deliveries = [
         Delivery(

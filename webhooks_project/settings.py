@@ -243,6 +243,9 @@ WEBHOOKS_MAX_RETRIES = env.int("WEBHOOKS_MAX_RETRIES", default=3)
 WEBHOOKS_RETRY_DELAYS = [int(s) for s in env.list("WEBHOOKS_RETRY_DELAYS", default=["30", "120", "600"])]
 WEBHOOKS_TIMEOUT_S = env.int("WEBHOOKS_TIMEOUT_S", default=30)
 WEBHOOKS_MAX_PAYLOAD_BYTES = env.int("WEBHOOKS_MAX_PAYLOAD_BYTES", default=262144)
+# Event types and subscriptions kept per process for ingest, under a version in the shared cache
+# (channels/routing.py): auto keeps them when the cache is shared (Redis), on, off.
+WEBHOOKS_ROUTING_CACHE = env.str("WEBHOOKS_ROUTING_CACHE", default="auto")
 WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
 # The built-in demo receiver (/demo/) is mounted only under DEBUG or with WEBHOOKS_DEMO=true.
 WEBHOOKS_DEMO = env.bool("WEBHOOKS_DEMO", default=False)

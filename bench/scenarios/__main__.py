@@ -8,7 +8,7 @@ import django
 
 from bench.scenarios import SCENARIOS
 
-MODULES = ("throughput", "latency", "ingest", "memory", "admin_scale", "robust")
+MODULES = ("throughput", "latency", "ingest", "emit", "memory", "admin_scale", "robust")
 
 
 def main() -> None:

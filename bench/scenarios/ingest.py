@@ -14,9 +14,10 @@ import requests
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
-from bench.harness import PYTHON, ROOT, Receiver, ScenarioError, poll, stop_process
+from bench.harness import PYTHON, ROOT, Receiver, ScenarioError, poll, rate, stop_process
 from bench.scenarios import scenario
 from bench.scenarios.helpers import order_payload, postback_channel, subscribe
+from events.models import Event
 
 
 @scenario
@@ -47,9 +48,6 @@ def ingest(cfg) -> dict:
     finally:
         stop_process(server)
 
-    def rate(results):
-        return sum(r["ok"] for r in results) / sum(r["seconds"] for r in results)
-
     trivial, real = rate(rounds["/bench/trivial/"]), rate(rounds["/api/v1/events/"])
     errors = {p: sum(r["errors"] for r in rs) for p, rs in rounds.items()}
     if any(errors.values()):
@@ -59,6 +57,64 @@ def ingest(cfg) -> dict:
         "trivial_per_s": trivial,
         "ratio_ingest_vs_trivial": real / trivial,
         "details": {
+            "gunicorn_workers": cfg["workers"],
+            "client_threads": cfg["threads"],
+            "rounds": cfg["rounds"],
+            "seconds_per_round": cfg["seconds"],
+        },
+    }
+
+
+@scenario
+def batch_ingest(cfg) -> dict:
+    """POST /api/v1/events/batch/ (``batch`` events a call) under gunicorn with the ``ingest`` client,
+    interleaved with rounds of POST /api/v1/events/ in the same server: events per second of each."""
+    receiver = Receiver(None, cfg["receiver"])
+    subscribe(key="order.completed", channel=postback_channel(name="ingest", url=f"{receiver.url}/ingest"))
+    user = get_user_model().objects.create_superuser("bench", "bench@example.net", "bench-password")
+    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    log = Path(cfg["log_dir"]) / f"{cfg['name']}-gunicorn.log"
+    server, base = _start_gunicorn(workers=cfg["workers"], log=log)
+    size = cfg["batch"]
+    counter = iter(range(10**9))
+
+    def event():
+        i = next(counter)
+        return {"type": "order.completed", "source": "shop", "payload": order_payload(i), "order_ref": f"B-{i}"}
+
+    bodies = {"/api/v1/events/": event, "/api/v1/events/batch/": lambda: {"events": [event() for _ in range(size)]}}
+    try:
+        poll(lambda: _get_ok(f"{base}/bench/trivial/"), timeout=60, what="gunicorn")
+        for path, body in bodies.items():  # warm every worker
+            _load(f"{base}{path}", headers, body, threads=cfg["threads"], seconds=1)
+        rounds = {path: [] for path in bodies}
+        for _ in range(cfg["rounds"]):  # interleaved, so drift in the machine's load hits both alike
+            for path, body in bodies.items():
+                rounds[path].append(
+                    _load(f"{base}{path}", headers, body, threads=cfg["threads"], seconds=cfg["seconds"])
+                )
+    finally:
+        stop_process(server)
+    errors = {p: sum(r["errors"] for r in rs) for p, rs in rounds.items()}
+    if any(errors.values()):
+        raise ScenarioError(f"non-2xx answers under load: {errors}; see {log}")
+    generated = next(counter)  # every event a body carried, warm-up included
+    stored = Event.objects.count()
+    if stored != generated:  # a batch answers 200 even when some of its items failed
+        raise ScenarioError(f"{generated} events posted but {stored} stored; see {log}")
+    single = rate(rounds["/api/v1/events/"])
+    batched = rate(rounds["/api/v1/events/batch/"], per_call=size)
+    calls = sum(r["ok"] for r in rounds["/api/v1/events/batch/"])
+    return {
+        "batch_ingest_events_per_s": batched,
+        "ratio_batch_vs_ingest": batched / single,
+        "details": {
+            "events_per_call": size,
+            "batch_calls": calls,
+            "batch_call_ms_mean": round(
+                cfg["threads"] * sum(r["seconds"] for r in rounds["/api/v1/events/batch/"]) / max(calls, 1) * 1000, 1
+            ),
+            "ingest_per_s_same_run": round(single, 1),
             "gunicorn_workers": cfg["workers"],
             "client_threads": cfg["threads"],
             "rounds": cfg["rounds"],

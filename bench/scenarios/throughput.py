@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import os
 import statistics
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 import psutil
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.tasks import async_task
 
-from bench.harness import poll, receiver_client, start_qcluster, stop_process
+from bench.harness import poll, receiver_client, shares, start_qcluster, stop_process
 from bench.scenarios import scenario
 from bench.scenarios.helpers import (
     delivery_statuses,
@@ -141,6 +142,59 @@ def e2e(cfg) -> dict:
             "duplicates": received - (unique if unique is not None else n),
             "raw_posts_per_s_just_before": round(raw_rate),
             "ratio_vs_raw_just_before": round(n / elapsed / raw_rate, 3),
+            "statuses": delivery_statuses(),
+        },
+    }
+
+
+@scenario
+def e2e_live(cfg) -> dict:
+    """With the cluster running, N events emitted by ``threads`` threads as fast as they go (one per
+    transaction, one subscription): deliveries/s from the first emit to the last arrival, emitting included."""
+    receiver = receiver_client(cfg.get("receiver_kind", "bench"), cfg["receiver"])
+    n, threads = cfg["n"], cfg["threads"]
+    subscribe(key="order.completed", channel=postback_channel(name="e2e-live", url=f"{receiver.url}/e2e-live"))
+    cluster = start_qcluster(dict(os.environ), qcluster_log(cfg))
+    errors, emitted_at = [], []
+
+    def emitter(numbers):
+        try:
+            for i in numbers:
+                with transaction.atomic():
+                    emit_order(50_000_000 + i)
+            emitted_at.append(time.time())
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    try:
+        warm_up(receiver)
+        start = time.time()
+        workers = [threading.Thread(target=emitter, args=(run,)) for run in shares(n, threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        if errors:
+            raise errors[0]
+        emit_end = max(emitted_at)
+        stats = wait_for_count(receiver, n, timeout=cfg["timeout"])
+    finally:
+        stop_process(cluster)
+    elapsed = stats["last"] - start
+    received, unique = _received_and_unique(receiver)
+    return {
+        "e2e_live_pg_redis_per_s": n / elapsed,
+        "details": {
+            "events": n,
+            "emitting_threads": threads,
+            "seconds": round(elapsed, 2),
+            "emit_seconds": round(emit_end - start, 2),
+            "emit_per_s": round(n / (emit_end - start)),
+            "last_arrival_after_last_emit_s": round(stats["last"] - emit_end, 2),
+            "received": received,
+            "duplicates": received - (unique if unique is not None else n),
             "statuses": delivery_statuses(),
         },
     }

@@ -25,6 +25,7 @@ from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from channels import routing
 from channels.models import Channel
 from deliveries.alerting.announce import announce, channel_summary
 from deliveries.alerting.mail import channel_page, mail_channel_staff_on_commit
@@ -102,6 +103,7 @@ def _disable(*, channel_id: int, reason: str, now: dt.datetime) -> bool:
         )
         if not updated:
             return False
+        routing.changed()  # an update() sends no post_save: the channel is no longer a delivery target
         channel = Channel.objects.get(pk=channel_id)
         logger.warning("Channel %s (%s) disabled automatically: %s", channel.pk, channel.name, reason)
         announce(

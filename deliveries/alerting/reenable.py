@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from channels import routing
 from channels.models import Channel
 from common.audit import record
 from common.permissions import Action
@@ -33,6 +34,8 @@ def reenable_channel(*, actor, channel: Channel) -> bool:
         updated = Channel.objects.filter(pk=channel.pk, active=False).update(
             active=True, reenabled_at=now, updated_at=now
         )
+        if updated:
+            routing.changed()  # an update() sends no post_save: the channel is a delivery target again
         channel.refresh_from_db()
         if not updated:
             return False

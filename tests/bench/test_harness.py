@@ -81,3 +81,29 @@ def test_a_scenario_whose_backend_is_missing_is_reported_as_skipped(tmp_path):
     assert "PostgreSQL not reachable" in results["skipped"]["e2e_pg_redis_per_s"]
     assert results["machine"]["nproc"] == os.cpu_count()
     assert "skipped: PostgreSQL not reachable" in run.stdout
+
+
+def test_shares_cut_a_range_into_near_equal_contiguous_runs():
+    from bench.harness import shares
+
+    # given 10 items for 4 emitting threads
+    runs = shares(10, 4)
+    # then every item is in exactly one run, in order, and the runs differ by at most one
+    assert [list(r) for r in runs] == [[0, 1, 2], [3, 4, 5], [6, 7], [8, 9]]
+    # and fewer items than parts leaves the last runs empty; no parts is refused
+    assert [len(r) for r in shares(2, 4)] == [1, 1, 0, 0]
+    with pytest.raises(ValueError):
+        shares(3, 0)
+
+
+def test_rate_counts_items_per_second_over_all_rounds():
+    from bench.harness import rate
+
+    # given two load rounds of batch calls of 100 events
+    rounds = [{"ok": 30, "seconds": 2.0}, {"ok": 10, "seconds": 2.0}]
+    # then the rate is over the rounds' summed time, in events
+    assert rate(rounds) == 10.0
+    assert rate(rounds, per_call=100) == 1000.0
+    # and rounds that measured no time are refused rather than divided by
+    with pytest.raises(ValueError):
+        rate([{"ok": 0, "seconds": 0.0}])

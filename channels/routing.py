@@ -1,0 +1,119 @@
+"""Where ingested events go, read once per process: event types and the subscriptions that match them.
+
+Ingest reads the same few rows on every call (the event type, its active subscriptions on active
+channels). This keeps them per process, under a version held in the shared cache (Redis): every
+change of an event type, subscription or channel bumps the version, right away and again once its
+transaction commits, so the next event of any process reads the rows again. A subscription attached
+in the admin applies to the next event, whichever process takes it.
+
+A cache that other processes cannot see (``LocMemCache``, ``DummyCache``: no ``REDIS_URL``) could
+not tell them about a change, so then nothing is kept and every call reads the database, as before.
+``WEBHOOKS_ROUTING_CACHE``: ``auto`` (the default: kept when the cache is shared), ``on``, ``off``.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
+
+from channels.models import Channel, Subscription
+from events.models import EventType
+
+VERSION_KEY = "webhooks:routing-version"
+SOURCES = ("admin", "shop", "funnel")
+
+_local: dict = {"version": None, "types": {}, "subscriptions": {}}
+
+
+def enabled() -> bool:
+    mode = getattr(settings, "WEBHOOKS_ROUTING_CACHE", "auto")
+    if mode == "auto":
+        return not isinstance(cache, (LocMemCache, DummyCache))
+    return mode == "on"
+
+
+def _current() -> dict | None:
+    """This process's store for the current version (emptied when the version moved); None: keep nothing."""
+    if not enabled():
+        return None
+    if connection.in_atomic_block and any(entry[1] is _bump for entry in connection.run_on_commit):
+        # This transaction changed routing rows: what it reads may yet be rolled back. Keep nothing.
+        return None
+    version = cache.get(VERSION_KEY)
+    if version is None:  # never set, or evicted: start a version (the first writer wins)
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            return None
+    if _local["version"] != version:
+        _local.update(version=version, types={}, subscriptions={})
+    return _local
+
+
+def event_types(keys: set[str]) -> dict[str, EventType]:
+    """``EventType.objects.in_bulk(keys)``; from this process's store when it has them (copies: callers may
+    hold on to them)."""
+    store = _current()
+    if store is None:
+        return EventType.objects.in_bulk(keys)
+    missing = {k for k in keys if k not in store["types"]}
+    if missing:
+        found = EventType.objects.in_bulk(missing)
+        for key in missing:
+            store["types"][key] = found.get(key)  # None: no such type (until one is made: a change)
+    return {k: copy.copy(store["types"][k]) for k in keys if store["types"].get(k) is not None}
+
+
+def matching(type_ids: set[str]) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """The active subscriptions on active channels of ``type_ids``: (subscription id, channel id) by
+    (event type id, source)."""
+    store = _current()
+    missing = set(type_ids) if store is None else {t for t in type_ids if t not in store["subscriptions"]}
+    read: dict[str, list[tuple]] = {t: [] for t in missing}
+    if missing:
+        rows = Subscription.objects.filter(event_type_id__in=missing, active=True, channel__active=True).values_list(
+            "pk", "channel_id", "event_type_id", "source_admin", "source_shop", "source_funnel"
+        )
+        for row in rows:
+            read[row[2]].append(row)
+        if store is not None:
+            store["subscriptions"].update(read)
+    result: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for type_id in type_ids:
+        rows = read[type_id] if type_id in read else store["subscriptions"][type_id]
+        for pk, channel_id, _type, *flags in sorted(rows):
+            for source, on in zip(SOURCES, flags, strict=True):
+                if on:
+                    result.setdefault((type_id, source), []).append((pk, channel_id))
+    return result
+
+
+def changed() -> None:
+    """Routing rows changed: every process reads them again, now and once the change is committed
+    (a process reading between the two could otherwise keep the rows as they were before the commit).
+    Until then the changing transaction itself keeps nothing: a rollback would leave no trace to undo."""
+    if not enabled():
+        _local.update(version=None, types={}, subscriptions={})
+        return
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def _on_change(sender, **kwargs):
+    changed()
+
+
+for _model in (EventType, Subscription, Channel):
+    post_save.connect(_on_change, sender=_model, dispatch_uid=f"routing-{_model.__name__}-save")
+    post_delete.connect(_on_change, sender=_model, dispatch_uid=f"routing-{_model.__name__}-delete")
