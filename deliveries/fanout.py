@@ -110,6 +110,19 @@ def emit_event(
     return event, True
 
 
+def new_delivery(event: Event, subscription_id: int, channel_id: int, *, now: dt.datetime) -> Delivery:
+    """A pending delivery of ``event`` through one subscription, due at once (not saved)."""
+    return Delivery(
+        event=event,
+        subscription_id=subscription_id,
+        channel_id=channel_id,
+        event_type_id=event.type_id,
+        source=event.source,
+        status=DeliveryStatus.PENDING,
+        next_attempt_at=now,
+    )
+
+
 def _create_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]:
     if not event.type.enabled:
         return []
@@ -125,16 +138,7 @@ def _create_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]
     )
     now = timezone.now()
     deliveries = [
-        Delivery(
-            event=event,
-            subscription_id=subscription_id,
-            channel_id=channel_id,
-            event_type_id=event.type_id,
-            source=event.source,
-            status=DeliveryStatus.PENDING,
-            next_attempt_at=now,
-        )
-        for subscription_id, channel_id in subscriptions
+        new_delivery(event, subscription_id, channel_id, now=now) for subscription_id, channel_id in subscriptions
     ]
     if deliveries:
         Delivery.objects.bulk_create(deliveries)
@@ -227,15 +231,7 @@ def _write_new_events(events: list[Event]) -> dict[uuid.UUID, list[int]]:
     matching = routing.matching(enabled_types) if enabled_types else {}
     now = timezone.now()
     deliveries = [
-        Delivery(
-            event=event,
-            subscription_id=subscription_id,
-            channel_id=channel_id,
-            event_type_id=event.type_id,
-            source=event.source,
-            status=DeliveryStatus.PENDING,
-            next_attempt_at=now,
-        )
+        new_delivery(event, subscription_id, channel_id, now=now)
         for event in events
         for subscription_id, channel_id in matching.get((event.type_id, event.source), ())
     ]
