@@ -9,11 +9,15 @@ in the admin applies to the next event, whichever process takes it.
 A cache that other processes cannot see (``LocMemCache``, ``DummyCache``: no ``REDIS_URL``) could
 not tell them about a change, so then nothing is kept and every call reads the database, as before.
 ``WEBHOOKS_ROUTING_CACHE``: ``auto`` (the default: kept when the cache is shared), ``on``, ``off``.
+Whatever the version says, rows are kept at most ``MAX_AGE_S``, so a change announced while the
+cache was unreachable reaches every process soon; with the cache down, every call reads the database.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
+import time
 import uuid
 
 from django.conf import settings
@@ -26,10 +30,15 @@ from django.db.models.signals import post_delete, post_save
 from channels.models import Channel, Subscription
 from events.models import EventType
 
+logger = logging.getLogger(__name__)
+
 VERSION_KEY = "webhooks:routing-version"
 SOURCES = ("admin", "shop", "funnel")
 
-_local: dict = {"version": None, "types": {}, "subscriptions": {}}
+# The longest this process keeps routing rows, even when no change was announced.
+MAX_AGE_S = 10.0
+
+_local: dict = {"version": None, "since": 0.0, "types": {}, "subscriptions": {}}
 
 
 def enabled() -> bool:
@@ -46,14 +55,21 @@ def _current() -> dict | None:
     if connection.in_atomic_block and any(entry[1] is _bump for entry in connection.run_on_commit):
         # This transaction changed routing rows: what it reads may yet be rolled back. Keep nothing.
         return None
-    version = cache.get(VERSION_KEY)
-    if version is None:  # never set, or evicted: start a version (the first writer wins)
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    try:
         version = cache.get(VERSION_KEY)
-        if version is None:
-            return None
-    if _local["version"] != version:
-        _local.update(version=version, types={}, subscriptions={})
+        if version is None:  # never set, or evicted: start a version (the first writer wins)
+            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            version = cache.get(VERSION_KEY)
+    except Exception:  # the shared cache is unreachable: read the database, as without it
+        logger.warning("Routing cache unreachable; reading event types and subscriptions from the database")
+        return None
+    if version is None:
+        return None
+    now = time.monotonic()
+    # A bump lost to a cache outage must not keep stale routing for long: rows are read again at
+    # least every MAX_AGE_S whatever the version says.
+    if _local["version"] != version or now - _local["since"] > MAX_AGE_S:
+        _local.update(version=version, since=now, types={}, subscriptions={})
     return _local
 
 
@@ -107,7 +123,11 @@ def changed() -> None:
 
 
 def _bump() -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    try:
+        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # unreachable: other processes read the rows again within MAX_AGE_S
+        logger.warning("Could not tell other processes that routing changed (cache unreachable)")
+    _local.update(version=None, types={}, subscriptions={})  # this process reads them again at once
 
 
 def _on_change(sender, **kwargs):

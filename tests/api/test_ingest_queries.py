@@ -138,3 +138,42 @@ def test_automatic_disabling_and_reenabling_tell_the_routing_cache(order_complet
     assert routing.matching({order_completed.pk}) == {}
     assert reenable_channel(actor=admin_user, channel=channel)
     assert routing.matching({order_completed.pk})[(order_completed.pk, "shop")]
+
+
+def test_with_the_shared_cache_unreachable_ingest_reads_the_database(
+    superuser_api, order_completed, routing_cache, monkeypatch
+):
+    # given the routing rows kept after one ingest
+    ingest(superuser_api, 0)
+
+    # when the shared cache goes away (Redis down) and staff attach a second channel meanwhile
+    class Unreachable:
+        def __getattr__(self, name):
+            def call(*args, **kwargs):
+                raise ConnectionError("cache down")
+
+            return call
+
+    monkeypatch.setattr(routing, "cache", Unreachable())
+    second = Channel.objects.create(name="second", kind=ChannelKind.POSTBACK, url="https://hooks.example.net/2")
+    attach_channel(event_type=order_completed, channel=second, sources=["shop"])
+
+    # then ingest still answers, from the database: the new channel gets its delivery
+    body = ingest(superuser_api, 1)
+    assert len(body["deliveries"]) == 2
+
+
+def test_kept_routing_rows_are_read_again_after_their_maximum_age(
+    superuser_api, order_completed, routing_cache, monkeypatch
+):
+    # given the routing rows kept, and a change the other processes never heard of (a lost bump)
+    second = Channel.objects.create(name="second", kind=ChannelKind.POSTBACK, url="https://hooks.example.net/2")
+    assert len(routing.matching({order_completed.pk})[(order_completed.pk, "shop")]) == 1
+    Subscription.objects.bulk_create([Subscription(event_type=order_completed, channel=second)])  # no signal
+    assert len(routing.matching({order_completed.pk})[(order_completed.pk, "shop")]) == 1
+
+    # when the maximum age has passed
+    monkeypatch.setattr(routing.time, "monotonic", lambda: routing._local["since"] + routing.MAX_AGE_S + 1)
+
+    # then the rows are read again and the new subscription is seen
+    assert len(routing.matching({order_completed.pk})[(order_completed.pk, "shop")]) == 2
