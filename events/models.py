@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.fields import EncryptedTextField
+
 
 class Source(models.TextChoices):
     """Where something happened (seed 004): every event has exactly one."""
@@ -130,7 +132,8 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    body = models.TextField(blank=True)
+    # Encrypted at rest: an answer may carry a channel's new signing secret (create, rotate-secret).
+    body = EncryptedTextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

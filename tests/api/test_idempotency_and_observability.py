@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -189,3 +190,31 @@ def test_the_same_body_in_another_key_order_is_the_same_request(admin_api):
     )
 
     assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+
+
+def test_a_kept_answer_with_a_new_secret_is_encrypted_at_rest(admin_api):
+    # given a channel created with an Idempotency-Key (its answer carries the new signing secret)
+    created = admin_api.post(
+        "/api/v1/channels/",
+        {"name": "keyed", "kind": "postback", "url": "https://hooks.example.com/in"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="create-1",
+    )
+    assert created.status_code == 201, created.content
+    secret = created.json()["secret"]
+    assert secret.startswith("whsec_")
+
+    # when the stored answer is read from the table as it is on disk
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT body FROM {IdempotencyRecord._meta.db_table}")
+        (raw,) = cursor.fetchone()
+
+    # then the secret is not in it, and a replay still answers it
+    assert secret not in raw and secret.removeprefix("whsec_") not in raw
+    again = admin_api.post(
+        "/api/v1/channels/",
+        {"name": "keyed", "kind": "postback", "url": "https://hooks.example.com/in"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="create-1",
+    )
+    assert again.status_code == 201 and again.json()["secret"] == secret
