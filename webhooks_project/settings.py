@@ -273,6 +273,10 @@ WEBHOOKS_MAX_LEASE_EXPIRIES = env.int("WEBHOOKS_MAX_LEASE_EXPIRIES", default=3)
 # A delivery lost one time fewer than that (a suspect) is sent in a process of its own;
 # this many at once per engine.
 WEBHOOKS_ISOLATED_SENDS = env.int("WEBHOOKS_ISOLATED_SENDS", default=4)
+# For a channel whose sends lately took under WEBHOOKS_FAST_SEND_S, an engine may hold this many
+# claimed rows beyond what starts now; each starts as one of its sends there ends (0: never hold).
+WEBHOOKS_HOLD_DEPTH = env.int("WEBHOOKS_HOLD_DEPTH", default=20)
+WEBHOOKS_FAST_SEND_S = env.float("WEBHOOKS_FAST_SEND_S", default=0.1)
 # An idle engine looks for due retries this often.
 WEBHOOKS_ENGINE_POLL_S = env.float("WEBHOOKS_ENGINE_POLL_S", default=1.0)
 # An engine loop stuck this long ends its worker process, which django-q2 replaces.
@@ -315,6 +319,8 @@ if WEBHOOKS_MAX_PAYLOAD_BYTES < 1:
 # An API body may be 4 times the payload limit plus 16 KiB (common/api/parsing.py); Django's own
 # cap on a body read whole (the Idempotency-Key fingerprint reads it) must not be lower.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, 4 * WEBHOOKS_MAX_PAYLOAD_BYTES + 16 * 1024)
+if WEBHOOKS_HOLD_DEPTH < 0 or not 0 < WEBHOOKS_FAST_SEND_S <= 1:
+    raise ImproperlyConfigured("WEBHOOKS_HOLD_DEPTH must be 0 or more, WEBHOOKS_FAST_SEND_S between 0 and 1 second")
 if WEBHOOKS_SEND_THREADS < 1 or WEBHOOKS_CHANNEL_MAX_IN_FLIGHT < 1:
     raise ImproperlyConfigured("WEBHOOKS_SEND_THREADS and WEBHOOKS_CHANNEL_MAX_IN_FLIGHT must be at least 1")
 if WEBHOOKS_START_GRACE_S <= 0 or WEBHOOKS_LEASE_MARGIN_S <= 0 or WEBHOOKS_MAX_LEASE_EXPIRIES < 1:

@@ -22,9 +22,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
 
 from deliveries.engine import heartbeat
 from deliveries.engine.claims import Claimed, Claimer
+from deliveries.engine.held import HeldRows
+from deliveries.engine.jobs import Outcome
 from deliveries.engine.leases import requeue_expired_leases
 from deliveries.engine.results import Finished, record
 from deliveries.engine.send import send_claimed, send_suspect
@@ -48,6 +51,8 @@ class Stats:
     sent: int = 0
     lost_claims: int = 0
     requeued: int = 0
+    held_starts: int = 0  # sends that started from rows held back, in place of one that ended
+    held_given_back: int = 0  # rows held back and then given back unsent
     by_error: Counter = field(default_factory=Counter)
 
 
@@ -62,8 +67,9 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._ended: queue.SimpleQueue[Finished] = queue.SimpleQueue()
-        self._running = 0
+        self._running = 0  # claimed rows not ended: in a send thread, or held for one
         self._running_by_channel: Counter = Counter()
+        self._held = HeldRows()
         # One channel holds at most a quarter of this engine's threads, whatever its cap.
         self.channel_thread_limit = max(1, self.threads // 4)
         self._suspects_running = 0  # sends in processes of their own (``isolation``)
@@ -143,12 +149,20 @@ class Dispatcher:
         claimed = self._claimer.claim(
             slots=self.threads - self._running,
             finished_unrecorded=self._unrecorded_by_channel,
-            local_busy=self._running_by_channel,
+            local_busy=self._held.sending,
             local_limit=self.channel_thread_limit,
             suspects=self._suspect_room(now),
+            held=self._held.count,
+            hold_depth=self._held.depth(),
         )
         for item in claimed:
-            self._start(item)
+            self._running += 1
+            self._running_by_channel[item.channel_id] += 1
+            self._suspects_running += item.suspect
+            self._held.add(item)
+        for channel_id, starts in self._claimer.starts.items():
+            for _ in range(starts):
+                self._start(self._held.pop(channel_id))
         self.stats.claimed += len(claimed)
         self._idle = not claimed
         self._next_claim = now + (CLAIM_INTERVAL_S if claimed else self.poll_s)
@@ -161,10 +175,10 @@ class Dispatcher:
         self._next_suspect_claim = now + SUSPECT_CLAIM_INTERVAL_S
         return room
 
-    def _start(self, claimed: Claimed) -> None:
-        self._running += 1
-        self._running_by_channel[claimed.channel_id] += 1
-        self._suspects_running += claimed.suspect
+    def _start(self, claimed: Claimed | None) -> bool:
+        if claimed is None:  # nothing held (fewer rows were due than allotted)
+            return False
+        self._held.started(claimed)
         future = self._pool.submit(send_suspect if claimed.suspect else send_claimed, claimed)
 
         def done(f, claimed=claimed):
@@ -172,6 +186,7 @@ class Dispatcher:
             self._wake.set()
 
         future.add_done_callback(done)
+        return True
 
     def _collect(self) -> None:
         while True:
@@ -182,6 +197,7 @@ class Dispatcher:
             self._running -= 1
             self._running_by_channel[item.claimed.channel_id] -= 1
             self._suspects_running -= item.claimed.suspect
+            self._after_send(item)
             if not self._unrecorded:
                 self._oldest_unrecorded = time.monotonic()
             self._unrecorded.append(item)
@@ -191,6 +207,22 @@ class Dispatcher:
             # A thread is free: claim again soon (gathering the others that end meanwhile).
             self._next_claim = min(self._next_claim, time.monotonic() + CLAIM_INTERVAL_S)
             self._idle = False  # only a claim made after this can say there is nothing to do
+
+    def _after_send(self, item: Finished) -> None:
+        """A send of the channel ended: the next row held for it starts in its place, unless the
+        channel stopped answering or the engine stops (then the held rows go back unsent)."""
+        channel_id = item.claimed.channel_id
+        if not self._held.ended(item.claimed, seconds=item.outcome.duration_ms / 1000):
+            return  # it was held, and given back unsent
+        if item.outcome.unanswered or self._stop.is_set():
+            self._give_back_held(channel_id)
+        elif self._start(self._held.pop(channel_id)):
+            self.stats.held_starts += 1
+
+    def _give_back_held(self, channel_id: int | None = None) -> None:
+        for claimed in self._held.take_all(channel_id):
+            self.stats.held_given_back += 1
+            self._ended.put(Finished(claimed, Outcome(started_at=timezone.now(), not_started=True)))
 
     def _record(self) -> None:
         batch = self._unrecorded
@@ -230,6 +262,7 @@ class Dispatcher:
 
     def _drain(self) -> None:
         """Wait for the sends that started, then record everything (claims stop first)."""
+        self._give_back_held()
         self._pool.shutdown(wait=True)
         self._collect()
         if self._unrecorded:

@@ -188,3 +188,69 @@ def test_a_channel_resting_behind_its_breaker_is_not_a_claim_candidate(catalogue
     # ... and, the breaker closed again, the walk starts after the cursor and wraps round
     ChannelBreaker.objects.filter(channel=cooling).delete()
     assert due_channels(after=healthy.pk, now=now + dt.timedelta(seconds=31), limit=16) == [cooling.pk, healthy.pk]
+
+
+def test_rows_held_for_a_fast_channel_never_push_it_past_its_cap_across_two_engines(catalogue, receiver):
+    # Given a channel capped at 3 whose endpoint answers fast (so engines hold rows back for it), 150 events
+    channel = postback_channel(receiver.url("/fast"), max_in_flight=3)
+    subscribe(channel, "contact.created")
+    receiver.reply("/fast", Reply(delay=0.01))
+    for i in range(150):
+        emit("contact.created", source="shop", payload={"i": i})
+    peak = []
+    watching = threading.Event()
+
+    def watch():
+        while not watching.is_set():
+            peak.append(receiver.in_flight)
+            time.sleep(0.002)
+
+    # When two engines drain them at once
+    engines = [Dispatcher(threads=16) for _ in range(2)]
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    threads = [threading.Thread(target=_drain, args=(engine,)) for engine in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    watching.set()
+    watcher.join()
+
+    # Then sends followed each other from held rows, the endpoint never saw more than 3 at once,
+    # and every event went out once, with one finished attempt row for each request
+    assert sum(engine.stats.held_starts for engine in engines) > 0
+    assert max(peak) <= 3
+    assert sorted(receiver.ids().values()) == [1] * 150
+    assert Attempt.objects.filter(finished_at__isnull=False, response_status=200).count() == 150
+    assert Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 150
+
+
+def test_a_fast_channel_that_stops_answering_gives_its_held_rows_back_without_spending_attempts(catalogue, receiver):
+    # Given a fast channel (timeout 1 s) whose endpoint stops answering after 20 requests, and 80 events
+    channel = postback_channel(receiver.url("/flaky"), max_in_flight=2, timeout=1)
+    subscribe(channel, "contact.created")
+    answered = []
+
+    def reply(_request):
+        answered.append(1)
+        return Reply(delay=0.005) if len(answered) <= 20 else Reply(silent=True)
+
+    receiver.reply("/flaky", reply)
+    for i in range(80):
+        emit("contact.created", source="shop", payload={"i": i})
+
+    # When an engine works on them for a few seconds
+    engine = Dispatcher(threads=8)
+    engine.run(budget_s=6)
+
+    # Then held rows were used while it answered, and once it stopped, those held back went back
+    # unsent: every request the endpoint got has its attempt row, and no delivery counts an
+    # attempt it did not make
+    assert engine.stats.held_starts > 0
+    assert engine.stats.held_given_back > 0
+    requests = len(receiver.on("/flaky"))
+    assert Attempt.objects.count() == requests
+    for delivery in Delivery.objects.all():
+        assert delivery.attempt_count == delivery.attempts.count(), delivery.pk
+    assert not Delivery.objects.filter(status=DeliveryStatus.SENDING).exists()
