@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.expressions import RawSQL
@@ -180,10 +181,11 @@ class Claimer:
     def _prepare(self, token: uuid.UUID, now: dt.datetime, started: float) -> list[Claimed]:
         rows = list(
             Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING)
-            .select_related("event", "event__triggered_by", "event_type", "channel", "subscription")
+            .select_related("event", "event_type", "subscription")
             # The order they start in: rows held back for a fast channel start after the others.
             .order_by("next_attempt_at", "pk")
         )
+        _attach_channels_and_users(rows)
         sendable, attempts = [], []
         for delivery in rows:
             trigger = delivery.pending_trigger
@@ -209,6 +211,18 @@ class Claimer:
             )
             for delivery, attempt in zip(sendable, attempts, strict=True)
         ]
+
+
+def _attach_channels_and_users(rows: list[Delivery]) -> None:
+    """Each channel loaded (and its secrets decrypted) once for the claim, not once per row; the
+    users who triggered events, if any: two short queries instead of two more joins per row."""
+    channels = Channel.objects.in_bulk({d.channel_id for d in rows})
+    user_ids = {d.event.triggered_by_id for d in rows} - {None}
+    users = get_user_model().objects.in_bulk(user_ids) if user_ids else {}
+    for delivery in rows:
+        delivery.channel = channels[delivery.channel_id]
+        if delivery.event.triggered_by_id is not None:
+            delivery.event.triggered_by = users.get(delivery.event.triggered_by_id)
 
 
 def share_round_robin(rooms: dict[int, int], slots: int) -> dict[int, int]:
@@ -298,13 +312,17 @@ def due_channels(*, after: int, now: dt.datetime, limit: int) -> list[int]:
 
 def lock_channels(channel_ids: list[int]) -> dict[int, tuple[int | None, int]]:
     """Lock the channels' rows for this transaction, skipping those another claim holds: {id: (max_in_flight, timeout)}."""
-    rows = (
-        Channel.objects.filter(pk__in=channel_ids)
-        .select_for_update(skip_locked=True, no_key=connection.vendor == "postgresql")
-        .order_by("pk")
-        .values_list("pk", "max_in_flight", "timeout")
-    )
-    return {pk: (cap, timeout) for pk, cap, timeout in rows}
+    if not channel_ids:
+        return {}
+    # Raw SQL: this runs on every claim, and compiling the ORM query cost more than running it.
+    meta = Channel._meta
+    cap, timeout = (meta.get_field(name).column for name in ("max_in_flight", "timeout"))
+    lock = " FOR NO KEY UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""  # SQLite: the write lock
+    placeholders = ", ".join(["%s"] * len(channel_ids))
+    sql = f"SELECT id, {cap}, {timeout} FROM {meta.db_table} WHERE id IN ({placeholders}) ORDER BY id{lock}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(channel_ids))
+        return {pk: (max_in_flight, seconds) for pk, max_in_flight, seconds in cursor.fetchall()}
 
 
 def count_in_flight(channel_ids: list[int]) -> dict[int, int]:
