@@ -28,7 +28,6 @@ from deliveries.models import Delivery, DeliveryStatus, DemoReceipt
 from deliveries.recovery import RESEND, resend_event
 from deliveries.selectors import delivery_page_attempts
 from deliveries.services import RETRY, RETRY_BATCH_LIMIT, RetryReport, retry_deliveries
-from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, Source
 from events.selectors import order_ids_by_ref
 
@@ -112,8 +111,8 @@ class TestSendFilter(admin.SimpleListFilter):
         if self.value() == "include" or request.GET.get("q", "").strip():
             return queryset
         if self.value() == "only":
-            return queryset.filter(event_type_id=TEST_EVENT_TYPE)
-        return queryset.exclude(event_type_id=TEST_EVENT_TYPE)
+            return queryset.filter(is_test=True)
+        return queryset.filter(is_test=False)
 
 
 class SourceFilter(admin.SimpleListFilter):

@@ -71,6 +71,9 @@ class Delivery(models.Model):
     recovered_by = models.ForeignKey(
         "deliveries.RecoverJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A test send from the channel page or the API (any event type): kept out of success rates, the log's
+    # default view, order timelines, alerting and auto-disable; never retried or resent.
+    is_test = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name_plural = "deliveries"
@@ -115,6 +118,8 @@ class Delivery(models.Model):
             # The dashboard's "failed, waiting for a human" list: failed rows of the retryable types, newest first.
             models.Index(fields=["status", "event_type", "-id"], name="delivery_status_type_idx"),
             models.Index(fields=["channel", "-id"], name="delivery_channel_idx"),
+            # A channel page's recent test sends: few rows, newest first.
+            models.Index(fields=["channel", "-id"], name="delivery_test_idx", condition=Q(is_test=True)),
             # A channel's page: its success rate and latency over 24 h and 7 d, one range of its own rows.
             models.Index(fields=["channel", "created_at"], name="delivery_channel_created_idx"),
             # Recover: a channel's failed rows not yet resent, walked by id.
