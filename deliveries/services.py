@@ -115,13 +115,14 @@ def retry_deliveries(*, deliveries, user) -> RetryReport:
 # --- Test event (SPEC section 4) ----------------------------------------------------
 
 
-def test_send_types(*, channel: Channel) -> list[EventType]:
-    """The event types a test send to ``channel`` may carry, in the catalogue's order.
+def types_for_test_send(*, channel: Channel) -> list[EventType]:
+    """The event types a test send to ``channel`` may carry: ``test`` first, then in the catalogue's order.
 
     The ``test`` type always; besides it every enabled type the channel may get: one its payload format
     names (a flat channel carries its two document types only), postback-only types to postback channels only.
     """
-    return [t for t in EventType.objects.order_by("position", "key") if _test_refusal(channel, t) is None]
+    types = [t for t in EventType.objects.order_by("position", "key") if _test_refusal(channel, t) is None]
+    return sorted(types, key=lambda t: t.key != TEST_EVENT_TYPE)  # the default first
 
 
 def _test_refusal(channel: Channel, event_type: EventType) -> str | None:
@@ -137,7 +138,7 @@ def _test_refusal(channel: Channel, event_type: EventType) -> str | None:
     return None
 
 
-def test_send_type(*, channel: Channel, event_type_key: str | None) -> EventType:
+def type_for_test_send(*, channel: Channel, event_type_key: str | None) -> EventType:
     """The type a test send of ``event_type_key`` (None or empty: ``test``) to ``channel`` carries.
 
     Raises ``ValidationError`` keyed ``event_type`` for an unknown type or one this channel may not get.
@@ -152,7 +153,7 @@ def test_send_type(*, channel: Channel, event_type_key: str | None) -> EventType
     return event_type
 
 
-def test_send_preview(*, channel: Channel, event_type: EventType, user=None) -> str:
+def preview_test_send(*, channel: Channel, event_type: EventType, user=None) -> str:
     """The body a test send of ``event_type`` to ``channel`` would send now, pretty-printed where it is JSON.
 
     Built by the code that builds every attempt's body (``request_body``); only the event's id and time differ
@@ -177,7 +178,7 @@ def test_send_preview(*, channel: Channel, event_type: EventType, user=None) -> 
 def send_test_event(*, channel: Channel, user=None, event_type_key: str | None = None) -> Attempt:
     """Send a test event to ``channel`` now, with the catalogue's example payload of its type; return the attempt.
 
-    ``event_type_key``: any type ``test_send_types`` offers (default ``test``); anything else raises
+    ``event_type_key``: any type ``types_for_test_send`` offers (default ``test``); anything else raises
     ``ValidationError`` keyed ``event_type``. The delivery is marked ``is_test``: it stays out of success
     rates, the log's default view, order timelines and alerting, and is never retried or resent.
 
@@ -186,7 +187,7 @@ def send_test_event(*, channel: Channel, user=None, event_type_key: str | None =
     row is written before the request goes out and completed by the engine's recorder.
     """
     SEND_TEST.require(user)
-    event_type = test_send_type(channel=channel, event_type_key=event_type_key)
+    event_type = type_for_test_send(channel=channel, event_type_key=event_type_key)
     claimed = _test_claim(channel=channel, user=user, event_type=event_type)
     record([Finished(claimed, perform(claimed.job))])
     attempt = Attempt.objects.select_related("delivery", "triggered_by").get(pk=claimed.attempt_id)

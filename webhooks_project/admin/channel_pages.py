@@ -54,7 +54,7 @@ from common.timefmt import exact_time, relative_time, staff_time_html
 from deliveries.explain import attempt_reason
 from deliveries.recovery import RECOVER
 from deliveries.selectors import channel_activity, channel_health, last_failure_of, recent_attempts_of, recent_tests_of
-from deliveries.services import SEND_TEST, send_test_event, test_send_preview, test_send_types
+from deliveries.services import SEND_TEST, preview_test_send, send_test_event, types_for_test_send
 from events.catalogue import TEST_EVENT_TYPE
 from events.formats import EXPLANATIONS, PayloadFormat
 from events.models import EventType
@@ -449,8 +449,8 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
         ``?test_type=`` chooses the one shown (the page without JavaScript); ``staff.js`` swaps the preview
         as the select changes, from every type's body in a ``json_script``.
         """
-        types = test_send_types(channel=channel)
-        previews = {t.key: test_send_preview(channel=channel, event_type=t, user=request.user) for t in types}
+        types = types_for_test_send(channel=channel)
+        previews = {t.key: preview_test_send(channel=channel, event_type=t, user=request.user) for t in types}
         chosen = request.GET.get("test_type", "")
         chosen = chosen if chosen in previews else TEST_EVENT_TYPE
         return {
