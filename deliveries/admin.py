@@ -116,7 +116,7 @@ class TestSendFilter(admin.SimpleListFilter):
 
 
 class SourceFilter(admin.SimpleListFilter):
-    title = "source"
+    title = gettext_lazy("source")
     parameter_name = "source"
 
     def lookups(self, request, model_admin):
@@ -159,7 +159,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # The breaker (a one-to-one, at most one row per channel) says whether a pending row waits for a cool-off.
     list_select_related = ["channel", "channel__breaker", "event"]
     search_fields = ["=id"]  # enables the search box; get_search_results decides what a term means
-    search_help_text = "Delivery id, event id (UUID) or order reference (exact)."
+    search_help_text = gettext_lazy("Delivery id, event id (UUID) or order reference (exact).")
     ordering = ["-id"]
     sortable_by = []
     paginator = EstimatedCountPaginator
@@ -223,7 +223,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             extra = format_html('<br><span class="quiet">{} {}</span>', _("Last attempt:"), line.reason)
         return format_html('<span class="status-badge status-{}">{}</span>{}', line.tone, line.text, extra)
 
-    @admin.display(description="order")
+    @admin.display(description=gettext_lazy("order"))
     def order_link(self, delivery):
         ref = delivery.event.order_ref
         if not ref:

@@ -192,7 +192,7 @@ def send_test_event(*, channel: Channel, user=None, event_type_key: str | None =
     record([Finished(claimed, perform(claimed.job))])
     attempt = Attempt.objects.select_related("delivery", "triggered_by").get(pk=claimed.attempt_id)
     outcome = "delivered" if attempt.succeeded else f"failed ({attempt.response_status or attempt.error})"
-    record_change(user=user, obj=channel, message=f"Sent a test event ({event_type.key}): {outcome}.")
+    record_change(user=user, obj=channel, message=f"Sent a test event: {outcome}; event type {event_type.key}.")
     return attempt
 
 
