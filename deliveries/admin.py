@@ -321,7 +321,10 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 }
             )
         extra_context["retry_allowed"] = bool(
-            delivery and delivery.status == DeliveryStatus.FAILED and delivery.event_type.manual_retry
+            delivery
+            and delivery.status == DeliveryStatus.FAILED
+            and delivery.event_type.manual_retry
+            and not delivery.is_test
         )
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -129,3 +129,20 @@ def test_a_test_send_of_a_real_type_is_out_of_the_log_unless_asked_for(make_staf
     assert shown({}) == {real.pk}
     assert shown({"tests": "only"}) == {test_send.pk}
     assert shown({"tests": "include"}) == {real.pk, test_send.pk}
+
+
+def test_a_test_sends_delivery_page_says_so_and_offers_no_retry_or_resend(make_staff, channel, receiver):
+    from tests.support.receiver import Reply
+
+    enable("order.completed")
+    receiver.reply("/hook", Reply(status=503))
+    client = make_staff(*SENDER, "deliveries.view_delivery", "deliveries.retry_delivery", "deliveries.resend")
+    client.post(reverse("admin:channels_channel_send_test", args=[channel.pk]), {"event_type": "order.completed"})
+    delivery = Delivery.objects.get(is_test=True, status="failed")
+
+    page = client.get(reverse("admin:deliveries_delivery_change", args=[delivery.pk])).content.decode()
+    retried = client.post(reverse("admin:deliveries_delivery_retry", args=[delivery.pk]), follow=True)
+
+    assert 'id="test-send-note"' in page and 'id="retry-form"' not in page and 'id="resend-link"' not in page
+    assert "test sends are not retried or resent" in retried.content.decode()
+    assert len(receiver.requests) == 1
