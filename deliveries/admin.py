@@ -209,9 +209,12 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("event and channel"))
     def what(self, delivery):
+        # A test send is marked where the log shows it (the "test sends" filter's Included / Only).
+        test = format_html(' <span class="badge badge-test">{}</span>', _("Test")) if delivery.is_test else ""
         return format_html(
-            '<span class="log-event">{}</span><br><span class="quiet log-channel">{}</span>',
+            '<span class="log-event">{}</span>{}<br><span class="quiet log-channel">{}</span>',
             delivery.event_type_id,
+            test,
             delivery.channel.name,
         )
 

@@ -129,6 +129,8 @@ def test_a_test_send_of_a_real_type_is_out_of_the_log_unless_asked_for(make_staf
     assert shown({}) == {real.pk}
     assert shown({"tests": "only"}) == {test_send.pk}
     assert shown({"tests": "include"}) == {real.pk, test_send.pk}
+    # and where it is shown, it is marked: one badge, for the one test send
+    assert client.get(log, {"tests": "include"}).content.decode().count('class="badge badge-test"') == 1
 
 
 def test_a_test_sends_delivery_page_says_so_and_offers_no_retry_or_resend(make_staff, channel, receiver):
