@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from channels.kinds import ChannelKind
 from channels.secrets import generate_secret
@@ -20,53 +21,81 @@ def default_timeout() -> int:
 class Channel(models.Model):
     """A destination for events. Per-kind rules are checked in ``clean()``."""
 
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True, help_text="What this channel is for (never sent).")
-    metadata = models.JSONField(
-        default=dict, blank=True, help_text="The integrator's own keys and values (never sent), e.g. a tenant id."
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    description = models.TextField(
+        verbose_name=_("description"), blank=True, help_text=_("What this channel is for (never sent).")
     )
-    kind = models.CharField(max_length=10, choices=ChannelKind.choices, default=ChannelKind.POSTBACK)
-    url = models.URLField(max_length=2000, blank=True, help_text="Postback or Slack incoming-webhook URL.")
+    metadata = models.JSONField(
+        verbose_name=_("metadata"),
+        default=dict,
+        blank=True,
+        help_text=_("The integrator's own keys and values (never sent), e.g. a tenant id."),
+    )
+    kind = models.CharField(
+        verbose_name=_("kind"), max_length=10, choices=ChannelKind.choices, default=ChannelKind.POSTBACK
+    )
+    url = models.URLField(
+        verbose_name=_("URL"), max_length=2000, blank=True, help_text=_("Postback or Slack incoming-webhook URL.")
+    )
     email_to = models.CharField(
-        max_length=1000, blank=True, help_text="Email channels: comma-separated recipient addresses."
+        verbose_name=_("e-mail recipients"),
+        max_length=1000,
+        blank=True,
+        help_text=_("Email channels: comma-separated recipient addresses."),
     )
     # Encrypted at rest (common.fields): the columns hold Fernet tokens, Python sees the values.
-    secret = EncryptedTextField(blank=True, editable=False)
-    previous_secret = EncryptedTextField(blank=True, editable=False)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    secret = EncryptedTextField(verbose_name=_("signing secret"), blank=True, editable=False)
+    previous_secret = EncryptedTextField(verbose_name=_("previous signing secret"), blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(
+        verbose_name=_("previous secret valid until"), null=True, blank=True, editable=False
+    )
     # Secrets replaced before ``previous_secret`` and still in their own overlap (``channels.secrets``):
     # ``[{"secret": ..., "expires_at": ISO 8601}]``, encrypted like the others.
-    older_secrets = EncryptedJSONField(default=list, blank=True, editable=False)
-    secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    older_secrets = EncryptedJSONField(
+        verbose_name=_("older signing secrets"), default=list, blank=True, editable=False
+    )
+    secret_rotated_at = models.DateTimeField(verbose_name=_("secret rotated"), null=True, blank=True, editable=False)
     format = models.CharField(
+        verbose_name=_("payload format"),
         max_length=20,
         choices=PayloadFormat.choices,
         default=PayloadFormat.STANDARD,
-        help_text="Postback channels: the body's shape and the event type names, for receivers written for "
-        "one of the seed systems (SPEC section 12).",
+        help_text=_(
+            "Postback channels: the body's shape and the event type names, for receivers written for "
+            "one of the seed systems (SPEC section 12)."
+        ),
     )
-    headers = EncryptedJSONField(default=dict, blank=True, help_text="Extra HTTP headers sent with each postback.")
+    headers = EncryptedJSONField(
+        verbose_name=_("custom headers"),
+        default=dict,
+        blank=True,
+        help_text=_("Extra HTTP headers sent with each postback."),
+    )
     timeout = models.PositiveSmallIntegerField(
+        verbose_name=_("timeout"),
         default=default_timeout,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT_S)],
-        help_text="Seconds to wait for the endpoint's answer.",
+        help_text=_("Seconds to wait for the endpoint's answer."),
     )
     max_in_flight = models.PositiveSmallIntegerField(
+        verbose_name=_("requests in flight at most"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Requests in flight to this endpoint at most, across all workers (empty: the default setting).",
+        help_text=_("Requests in flight to this endpoint at most, across all workers (empty: the default setting)."),
     )
-    active = models.BooleanField(default=True)
+    active = models.BooleanField(verbose_name=_("active"), default=True)
     # Auto-disable (SPEC section 10): when and why the platform deactivated the channel, and when
     # it was switched back on. Disabled and not yet re-enabled (nor deleted): the admin's banner.
-    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    disabled_reason = models.TextField(blank=True, editable=False)
-    reenabled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    disabled_at = models.DateTimeField(verbose_name=_("disabled"), null=True, blank=True, editable=False)
+    disabled_reason = models.TextField(verbose_name=_("reason for disabling"), blank=True, editable=False)
+    reenabled_at = models.DateTimeField(verbose_name=_("re-enabled"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(verbose_name=_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated"), auto_now=True)
 
     class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         ordering = ["name", "id"]
         permissions = [
             ("send_test_event", "Can send a test event to a channel"),
@@ -124,15 +153,21 @@ class Channel(models.Model):
 class Subscription(models.Model):
     """A channel attached to an event type, for a non-empty subset of sources."""
 
-    event_type = models.ForeignKey(EventType, on_delete=models.CASCADE, related_name="subscriptions")
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="subscriptions")
+    event_type = models.ForeignKey(
+        EventType, verbose_name=_("event type"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="subscriptions"
+    )
     source_admin = models.BooleanField("Admin", default=True)
     source_shop = models.BooleanField("Shop", default=True)
     source_funnel = models.BooleanField("Funnel", default=True)
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    active = models.BooleanField(verbose_name=_("active"), default=True)
+    created_at = models.DateTimeField(verbose_name=_("created"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("channel attachment")
+        verbose_name_plural = _("channel attachments")
         ordering = ["event_type_id", "channel_id"]
         constraints = [
             models.UniqueConstraint(fields=["event_type", "channel"], name="subscription_unique_type_channel"),

@@ -28,7 +28,6 @@ from deliveries.models import Delivery, DeliveryStatus, DemoReceipt
 from deliveries.recovery import RESEND, resend_event
 from deliveries.selectors import delivery_page_attempts
 from deliveries.services import RETRY, RETRY_BATCH_LIMIT, RetryReport, retry_deliveries
-from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, Source
 from events.selectors import order_ids_by_ref
 
@@ -112,12 +111,12 @@ class TestSendFilter(admin.SimpleListFilter):
         if self.value() == "include" or request.GET.get("q", "").strip():
             return queryset
         if self.value() == "only":
-            return queryset.filter(event_type_id=TEST_EVENT_TYPE)
-        return queryset.exclude(event_type_id=TEST_EVENT_TYPE)
+            return queryset.filter(is_test=True)
+        return queryset.filter(is_test=False)
 
 
 class SourceFilter(admin.SimpleListFilter):
-    title = "source"
+    title = gettext_lazy("source")
     parameter_name = "source"
 
     def lookups(self, request, model_admin):
@@ -160,7 +159,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # The breaker (a one-to-one, at most one row per channel) says whether a pending row waits for a cool-off.
     list_select_related = ["channel", "channel__breaker", "event"]
     search_fields = ["=id"]  # enables the search box; get_search_results decides what a term means
-    search_help_text = "Delivery id, event id (UUID) or order reference (exact)."
+    search_help_text = gettext_lazy("Delivery id, event id (UUID) or order reference (exact).")
     ordering = ["-id"]
     sortable_by = []
     paginator = EstimatedCountPaginator
@@ -210,9 +209,12 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("event and channel"))
     def what(self, delivery):
+        # A test send is marked where the log shows it (the "test sends" filter's Included / Only).
+        test = format_html(' <span class="badge badge-test">{}</span>', _("Test")) if delivery.is_test else ""
         return format_html(
-            '<span class="log-event">{}</span><br><span class="quiet log-channel">{}</span>',
+            '<span class="log-event">{}</span>{}<br><span class="quiet log-channel">{}</span>',
             delivery.event_type_id,
+            test,
             delivery.channel.name,
         )
 
@@ -224,7 +226,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             extra = format_html('<br><span class="quiet">{} {}</span>', _("Last attempt:"), line.reason)
         return format_html('<span class="status-badge status-{}">{}</span>{}', line.tone, line.text, extra)
 
-    @admin.display(description="order")
+    @admin.display(description=gettext_lazy("order"))
     def order_link(self, delivery):
         ref = delivery.event.order_ref
         if not ref:
@@ -322,7 +324,10 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 }
             )
         extra_context["retry_allowed"] = bool(
-            delivery and delivery.status == DeliveryStatus.FAILED and delivery.event_type.manual_retry
+            delivery
+            and delivery.status == DeliveryStatus.FAILED
+            and delivery.event_type.manual_retry
+            and not delivery.is_test
         )
         return super().change_view(request, object_id, form_url, extra_context)
 

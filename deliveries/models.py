@@ -35,45 +35,76 @@ class ErrorKind(models.TextChoices):
 class Delivery(models.Model):
     """One event to one channel (through one subscription, or a test send)."""
 
-    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(
+        "events.Event", verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries"
+    )
     subscription = models.ForeignKey(
-        "channels.Subscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+        "channels.Subscription",
+        verbose_name=_("channel attachment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
     )
-    channel = models.ForeignKey("channels.Channel", on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.ForeignKey(
+        "channels.Channel", verbose_name=_("channel"), on_delete=models.CASCADE, related_name="deliveries"
+    )
     # Copied from the event so the log can be filtered without a join.
-    event_type = models.ForeignKey("events.EventType", on_delete=models.PROTECT, related_name="+")
-    source = models.CharField(max_length=10)
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempt_count = models.PositiveIntegerField(default=0)
-    automatic_attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    # How many times a worker holding this delivery stopped before recording its attempt (poison cap).
-    lease_expiries = models.PositiveSmallIntegerField(default=0)
-    # Set by the conditional UPDATE that claims the row; the worker holding this token owns it.
-    claim_token = models.UUIDField(null=True, blank=True, editable=False)
-    # What the next attempt is: automatic, or a manual retry a user asked for.
-    pending_trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.AUTOMATIC)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    event_type = models.ForeignKey(
+        "events.EventType", verbose_name=_("event type"), on_delete=models.PROTECT, related_name="+"
     )
-    last_error = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
-    last_response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    failure_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(verbose_name=_("source"), max_length=10)
+    status = models.CharField(
+        verbose_name=_("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempt_count = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
+    automatic_attempts = models.PositiveIntegerField(verbose_name=_("automatic attempts"), default=0)
+    next_attempt_at = models.DateTimeField(verbose_name=_("next attempt"), null=True, blank=True)
+    lease_expires_at = models.DateTimeField(verbose_name=_("lease expires"), null=True, blank=True)
+    # How many times a worker holding this delivery stopped before recording its attempt (poison cap).
+    lease_expiries = models.PositiveSmallIntegerField(verbose_name=_("lease expiries"), default=0)
+    # Set by the conditional UPDATE that claims the row; the worker holding this token owns it.
+    claim_token = models.UUIDField(verbose_name=_("claim token"), null=True, blank=True, editable=False)
+    # What the next attempt is: automatic, or a manual retry a user asked for.
+    pending_trigger = models.CharField(
+        verbose_name=_("next attempt's trigger"), max_length=10, choices=Trigger.choices, default=Trigger.AUTOMATIC
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    last_error = models.CharField(verbose_name=_("last error"), max_length=20, choices=ErrorKind.choices, blank=True)
+    last_response_status = models.PositiveSmallIntegerField(verbose_name=_("last HTTP status"), null=True, blank=True)
+    failure_reason = models.TextField(verbose_name=_("failure reason"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated"), auto_now=True)
+    completed_at = models.DateTimeField(verbose_name=_("completed"), null=True, blank=True)
     # Set when the watch job (``deliveries.alerting``) has looked at this failure, and announced it
     # (``postbacks.delivery.exhausted``) if its automatic retries were spent: never twice.
-    failure_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    failure_reviewed_at = models.DateTimeField(
+        verbose_name=_("failure reviewed"), null=True, blank=True, editable=False
+    )
     # Set, by a fenced UPDATE ... WHERE it is null, on a failed delivery a recover job resent:
     # a second recover, or one running beside it, never takes the same row again.
     recovered_by = models.ForeignKey(
-        "deliveries.RecoverJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "deliveries.RecoverJob",
+        verbose_name=_("recovered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
+    # A test send from the channel page or the API (any event type): kept out of success rates, the log's
+    # default view, order timelines, alerting and auto-disable; never retried or resent.
+    is_test = models.BooleanField(verbose_name=_("test send"), default=False, editable=False)
 
     class Meta:
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ["-id"]
         permissions = [
             ("retry_delivery", "Can retry failed deliveries"),
@@ -115,6 +146,8 @@ class Delivery(models.Model):
             # The dashboard's "failed, waiting for a human" list: failed rows of the retryable types, newest first.
             models.Index(fields=["status", "event_type", "-id"], name="delivery_status_type_idx"),
             models.Index(fields=["channel", "-id"], name="delivery_channel_idx"),
+            # A channel page's recent test sends: few rows, newest first.
+            models.Index(fields=["channel", "-id"], name="delivery_test_idx", condition=Q(is_test=True)),
             # A channel's page: its success rate and latency over 24 h and 7 d, one range of its own rows.
             models.Index(fields=["channel", "created_at"], name="delivery_channel_created_idx"),
             # Recover: a channel's failed rows not yet resent, walked by id.
@@ -150,25 +183,38 @@ class Delivery(models.Model):
 class Attempt(models.Model):
     """One exchange with the destination, recorded whatever its outcome."""
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
-    number = models.PositiveIntegerField()
-    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.AUTOMATIC)
-    triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    delivery = models.ForeignKey(
+        Delivery, verbose_name=_("delivery"), on_delete=models.CASCADE, related_name="attempts"
     )
-    started_at = models.DateTimeField()
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    trigger = models.CharField(
+        verbose_name=_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.AUTOMATIC
+    )
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("triggered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(verbose_name=_("started"))
     # Empty while the request is in flight: the row is written before the request goes out.
-    finished_at = models.DateTimeField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-    request_url = models.TextField(blank=True)
-    request_headers = models.JSONField(default=dict, blank=True)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_headers = models.JSONField(default=dict, blank=True)
-    response_body = models.TextField(blank=True, help_text="First 4 KiB of the response body.")
-    error = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
-    error_detail = models.TextField(blank=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(verbose_name=_("duration (ms)"), default=0)
+    request_url = models.TextField(verbose_name=_("request URL"), blank=True)
+    request_headers = models.JSONField(verbose_name=_("request headers"), default=dict, blank=True)
+    response_status = models.PositiveSmallIntegerField(verbose_name=_("HTTP status"), null=True, blank=True)
+    response_headers = models.JSONField(verbose_name=_("response headers"), default=dict, blank=True)
+    response_body = models.TextField(
+        verbose_name=_("response body"), blank=True, help_text=_("First 4 KiB of the response body.")
+    )
+    error = models.CharField(verbose_name=_("error"), max_length=20, choices=ErrorKind.choices, blank=True)
+    error_detail = models.TextField(verbose_name=_("error detail"), blank=True)
 
     class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
         ordering = ["delivery_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="attempt_unique_number"),
@@ -190,14 +236,16 @@ class Attempt(models.Model):
 class DemoReceipt(models.Model):
     """A postback received by the built-in demo receiver (``make run``'s demo channel)."""
 
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    webhook_id = models.CharField(max_length=100, blank=True)
-    event_type = models.CharField(max_length=100, blank=True)
-    signature_valid = models.BooleanField(default=False)
-    headers = models.JSONField(default=dict)
-    body = models.TextField()
+    received_at = models.DateTimeField(verbose_name=_("received"), auto_now_add=True, db_index=True)
+    webhook_id = models.CharField(verbose_name=_("webhook ID"), max_length=100, blank=True)
+    event_type = models.CharField(verbose_name=_("event type"), max_length=100, blank=True)
+    signature_valid = models.BooleanField(verbose_name=_("signature valid"), default=False)
+    headers = models.JSONField(verbose_name=_("headers"), default=dict)
+    body = models.TextField(verbose_name=_("body"))
 
     class Meta:
+        verbose_name = _("demo receipt")
+        verbose_name_plural = _("demo receipts")
         ordering = ["-received_at"]
 
     def __str__(self):

@@ -27,9 +27,9 @@ from channels.services import update_channel
 from common.audit import record as record_change
 from common.permissions import Action
 from deliveries.engine.kick import queue_dispatch_on_commit
+from deliveries.engine.refusals import TEST_SEND_NOT_RETRIED
 from deliveries.exceptions import NothingToResend, RecoverRefused
 from deliveries.models import Delivery, DeliveryStatus, RecoverJob, Trigger
-from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, EventType
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ def budget_s() -> float:
 def resend_event(*, actor, event: Event, channel: Channel) -> Delivery:
     """Send ``event`` again to ``channel`` (one attached to its type, even after the event): a new delivery."""
     RESEND.require(actor)
+    if Delivery.objects.filter(event=event, is_test=True).exists():
+        raise ValidationError({"event": [TEST_SEND_NOT_RETRIED]})
     subscription = Subscription.objects.filter(event_type_id=event.type_id, channel=channel).first()
     if subscription is None:
         raise ValidationError({"channel": [f"This channel is not attached to the event type {event.type_id}."]})
@@ -121,7 +123,8 @@ def recoverable(*, channel: Channel, since: dt.datetime, until: dt.datetime | No
         recovered_by__isnull=True,
         subscription__isnull=False,
         created_at__gte=since,
-    ).exclude(event_type_id=TEST_EVENT_TYPE)
+        is_test=False,
+    )
     if until is not None:
         rows = rows.filter(created_at__lt=until)
     if types:

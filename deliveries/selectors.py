@@ -18,7 +18,6 @@ from deliveries.engine.jobs import build_job
 from deliveries.engine.send import request_body
 from deliveries.explain import attempt_reason
 from deliveries.models import Attempt, Delivery, DeliveryStatus, Trigger
-from events.catalogue import TEST_EVENT_TYPE
 from events.models import Event, EventType
 
 RECENT = timedelta(hours=24)
@@ -87,7 +86,7 @@ def channel_health(*, channel_ids=None, since: datetime | None = None) -> dict[i
     """
     since = since or timezone.now() - RECENT
     # Test sends say nothing about the shop's traffic: they stay out of the success rates.
-    queryset = Delivery.objects.filter(created_at__gte=since).exclude(event_type_id=TEST_EVENT_TYPE)
+    queryset = Delivery.objects.filter(created_at__gte=since, is_test=False)
     if channel_ids is not None:
         queryset = queryset.filter(channel_id__in=list(channel_ids))
     rows = (
@@ -109,7 +108,7 @@ def failed_awaiting_human(*, limit: int = 10):
     # instead of the primary key over every delivery.
     keys = list(EventType.objects.filter(manual_retry=True).values_list("key", flat=True))
     return (
-        Delivery.objects.filter(status=DeliveryStatus.FAILED, event_type_id__in=keys)
+        Delivery.objects.filter(status=DeliveryStatus.FAILED, event_type_id__in=keys, is_test=False)
         .select_related("channel", "event_type", "event")
         .defer("event__payload")
         .order_by("-id")[:limit]
@@ -128,12 +127,10 @@ def last_failure_of(*, channel) -> Delivery | None:
 def recent_tests_of(*, channel, limit: int = 5):
     """The latest test sends to ``channel``, newest first (their attempts carry the outcome).
 
-    Found through the (event_type, -id) index: test deliveries are few.
+    Found through the partial (channel, -id) index of test sends: they are few.
     """
     delivery_ids = list(
-        Delivery.objects.filter(event_type_id=TEST_EVENT_TYPE, channel=channel)
-        .order_by("-id")
-        .values_list("id", flat=True)[:limit]
+        Delivery.objects.filter(is_test=True, channel=channel).order_by("-id").values_list("id", flat=True)[:limit]
     )
     return Attempt.objects.filter(delivery_id__in=delivery_ids).select_related("triggered_by").order_by("-id")
 
@@ -174,7 +171,9 @@ def order_timeline(*, order_ref: str, limit: int = 500) -> list[TimelineEntry]:
 def failed_deliveries_of_order(*, order_ref: str):
     """Failed deliveries of an order whose type allows a manual retry (for "Retry all failed")."""
     return (
-        Delivery.objects.filter(event__order_ref=order_ref, status="failed", event_type__manual_retry=True)
+        Delivery.objects.filter(
+            event__order_ref=order_ref, status="failed", event_type__manual_retry=True, is_test=False
+        )
         .select_related("event_type", "channel")
         .order_by("id")
     )
@@ -319,8 +318,9 @@ def channel_activity(
         return buckets[index] if 0 <= index < count else None
 
     deliveries = (
-        Delivery.objects.filter(channel=channel, created_at__gte=first, status__in=["succeeded", "failed"])
-        .exclude(event_type_id=TEST_EVENT_TYPE)
+        Delivery.objects.filter(
+            channel=channel, created_at__gte=first, status__in=["succeeded", "failed"], is_test=False
+        )
         .annotate(hour=TruncHour("created_at"))
         .values("hour", "status")
         .annotate(n=Count("id"))
@@ -337,7 +337,7 @@ def channel_activity(
         Attempt.objects.filter(
             delivery__channel=channel, delivery__created_at__gte=first - RECENT, started_at__gte=first
         )
-        .exclude(delivery__event_type_id=TEST_EVENT_TYPE)
+        .exclude(delivery__is_test=True)
         .exclude(finished_at__isnull=True)
         .annotate(hour=TruncHour("started_at"))
         .values("hour")

@@ -43,10 +43,17 @@ class DeliverySerializer(serializers.ModelSerializer):
             "last_response_status",
             "last_error",
             "failure_reason",
+            "is_test",
             "created_at",
             "completed_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "is_test": {
+                "help_text": "A test send (POST channels/{id}/test/ or the channel page): never retried or resent, "
+                "left out of a channel's stats."
+            }
+        }
 
 
 class DeliveryDetailSerializer(DeliverySerializer):
@@ -62,6 +69,9 @@ class TestSendResultSerializer(serializers.ModelSerializer):
 
     delivery = serializers.IntegerField(source="delivery_id", read_only=True)
     event = serializers.UUIDField(source="delivery.event_id", read_only=True)
+    event_type = serializers.CharField(
+        source="delivery.event_type_id", read_only=True, help_text="The event type that was sent."
+    )
     succeeded = serializers.BooleanField(read_only=True, help_text="The endpoint answered 2xx.")
     error = error_kind_field(help_text="Empty when the endpoint answered; else why the attempt failed.")
 
@@ -70,6 +80,7 @@ class TestSendResultSerializer(serializers.ModelSerializer):
         fields = [
             "delivery",
             "event",
+            "event_type",
             "succeeded",
             "number",
             "trigger",
@@ -80,6 +91,18 @@ class TestSendResultSerializer(serializers.ModelSerializer):
             "error_detail",
         ]
         read_only_fields = fields
+
+
+class TestSendInputSerializer(StrictSerializer):
+    event_type = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="The catalogue key of the event type to send, with its example payload (default `test`): "
+        "`test`, or any enabled type the channel's payload format names (a `flat` channel carries "
+        "`document.status_changed` and `invoice.status_changed` only); postback-only types to postback "
+        "channels only. Anything else is refused with 400 naming `event_type`.",
+    )
 
 
 class ResendInputSerializer(StrictSerializer):

@@ -7,16 +7,20 @@ engine's (``deliveries.engine``). Refusals carry messages safe to show as they a
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels.models import Channel
+from channels.validation import format_refusal
 from common.audit import record as record_change
 from common.permissions import Action
 from deliveries.engine.claims import Claimed, lease_seconds
@@ -24,7 +28,7 @@ from deliveries.engine.jobs import build_job
 from deliveries.engine.kick import queue_dispatch_on_commit
 from deliveries.engine.refusals import RETRY_PERMISSION, retry_refusal_reason
 from deliveries.engine.results import Finished, record
-from deliveries.engine.send import perform
+from deliveries.engine.send import perform, request_body
 from deliveries.exceptions import RetryRefused
 from deliveries.models import Attempt, Delivery, DeliveryStatus, DemoReceipt, Trigger
 from events.catalogue import TEST_EVENT_TYPE
@@ -111,25 +115,92 @@ def retry_deliveries(*, deliveries, user) -> RetryReport:
 # --- Test event (SPEC section 4) ----------------------------------------------------
 
 
-def send_test_event(*, channel: Channel, user=None) -> Attempt:
-    """Send the ``test`` event with the catalogue's dummy payload to ``channel`` now; return the attempt.
+def types_for_test_send(*, channel: Channel) -> list[EventType]:
+    """The event types a test send to ``channel`` may carry: ``test`` first, then in the catalogue's order.
+
+    The ``test`` type always; besides it every enabled type the channel may get: one its payload format
+    names (a flat channel carries its two document types only), postback-only types to postback channels only.
+    """
+    types = [t for t in EventType.objects.order_by("position", "key") if _test_refusal(channel, t) is None]
+    return sorted(types, key=lambda t: t.key != TEST_EVENT_TYPE)  # the default first
+
+
+def _test_refusal(channel: Channel, event_type: EventType) -> str | None:
+    key = event_type.key
+    if key == TEST_EVENT_TYPE:
+        return None
+    if not event_type.enabled:
+        return _("The event type %(key)s is switched off; switch it on first.") % {"key": key}
+    if event_type.postback_only and not channel.is_postback:
+        return _("The event type %(key)s is sent to postback channels only.") % {"key": key}
+    if channel.is_postback:
+        return format_refusal(key, channel.format)
+    return None
+
+
+def type_for_test_send(*, channel: Channel, event_type_key: str | None) -> EventType:
+    """The type a test send of ``event_type_key`` (None or empty: ``test``) to ``channel`` carries.
+
+    Raises ``ValidationError`` keyed ``event_type`` for an unknown type or one this channel may not get.
+    """
+    key = (event_type_key or "").strip() or TEST_EVENT_TYPE
+    event_type = EventType.objects.filter(pk=key).first() if len(key) <= 100 else None
+    if event_type is None:
+        raise ValidationError({"event_type": [_("Unknown event type %(key)s.") % {"key": key[:100]}]})
+    refusal = _test_refusal(channel, event_type)
+    if refusal:
+        raise ValidationError({"event_type": [refusal]})
+    return event_type
+
+
+def preview_test_send(*, channel: Channel, event_type: EventType, user=None) -> str:
+    """The body a test send of ``event_type`` to ``channel`` would send now, pretty-printed where it is JSON.
+
+    Built by the code that builds every attempt's body (``request_body``); only the event's id and time differ
+    from what the send itself will use (both are new on every send).
+    """
+    person = user if user is not None and user.is_authenticated else None
+    event = Event(
+        type=event_type,
+        source=Source.ADMIN,
+        occurred_at=timezone.now(),
+        payload=event_type.example_payload,
+        triggered_by=person,
+    )
+    delivery = Delivery(event=event, channel=channel, event_type=event_type, source=event.source, is_test=True)
+    body = request_body(build_job(delivery=delivery, trigger=Trigger.TEST, retry_count=0))
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body  # an e-mail's text
+
+
+def send_test_event(*, channel: Channel, user=None, event_type_key: str | None = None) -> Attempt:
+    """Send a test event to ``channel`` now, with the catalogue's example payload of its type; return the attempt.
+
+    ``event_type_key``: any type ``types_for_test_send`` offers (default ``test``); anything else raises
+    ``ValidationError`` keyed ``event_type``. The delivery is marked ``is_test``: it stays out of success
+    rates, the log's default view, order timelines and alerting, and is never retried or resent.
 
     Synchronous: the HTTP call happens in the caller's thread, outside any transaction
     of ours, so a slow endpoint never holds a database lock. Like every send, its attempt
     row is written before the request goes out and completed by the engine's recorder.
     """
     SEND_TEST.require(user)
-    claimed = _test_claim(channel=channel, user=user)
+    event_type = type_for_test_send(channel=channel, event_type_key=event_type_key)
+    claimed = _test_claim(channel=channel, user=user, event_type=event_type)
     record([Finished(claimed, perform(claimed.job))])
     attempt = Attempt.objects.select_related("delivery", "triggered_by").get(pk=claimed.attempt_id)
     outcome = "delivered" if attempt.succeeded else f"failed ({attempt.response_status or attempt.error})"
-    record_change(user=user, obj=channel, message=f"Sent a test event: {outcome}.")
+    record_change(user=user, obj=channel, message=f"Sent a test event: {outcome}; event type {event_type.key}.")
     return attempt
 
 
-def _test_claim(*, channel: Channel, user) -> Claimed:
-    """The test event, its one delivery (claimed by this caller, so no worker takes it) and its attempt row."""
-    event_type = EventType.objects.get(pk=TEST_EVENT_TYPE)
+def _test_claim(*, channel: Channel, user, event_type: EventType) -> Claimed:
+    """The test event, its one delivery (claimed by this caller, so no worker takes it) and its attempt row.
+
+    The event has no ``order_ref``, whatever its example payload says: a test send is in no order's timeline.
+    """
     now = timezone.now()
     person = user if user is not None and user.is_authenticated else None
     token = uuid.uuid4()
@@ -152,6 +223,7 @@ def _test_claim(*, channel: Channel, user) -> Claimed:
             status=DeliveryStatus.SENDING,
             pending_trigger=Trigger.TEST,
             requested_by=person,
+            is_test=True,
             attempt_count=1,
             claim_token=token,
             lease_expires_at=now + dt.timedelta(seconds=lease_seconds(timeout)),

@@ -26,24 +26,45 @@ class EventType(models.Model):
     """One entry of the event catalogue; ``enabled`` is the staff toggle."""
 
     key = models.CharField(
-        max_length=100, primary_key=True, help_text="Dotted technical identifier, e.g. order.completed"
+        verbose_name=_("key"),
+        max_length=100,
+        primary_key=True,
+        help_text=_("Dotted technical identifier, e.g. order.completed"),
     )
-    name = models.CharField(max_length=200)
-    category = models.CharField(max_length=100, db_index=True)
-    description = models.TextField(blank=True)
-    availability = models.CharField(max_length=20, choices=Availability.choices, default=Availability.STANDARD)
-    enabled = models.BooleanField(default=False)
-    manual_retry = models.BooleanField(default=False, help_text="Failed postbacks of this type may be retried by hand.")
-    postback_only = models.BooleanField(default=False, help_text="May only be attached to postback channels.")
-    critical = models.BooleanField(
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    category = models.CharField(verbose_name=_("category"), max_length=100, db_index=True)
+    description = models.TextField(verbose_name=_("description"), blank=True)
+    availability = models.CharField(
+        verbose_name=_("availability"), max_length=20, choices=Availability.choices, default=Availability.STANDARD
+    )
+    enabled = models.BooleanField(verbose_name=_("enabled"), default=False)
+    manual_retry = models.BooleanField(
+        verbose_name=_("manual retry"),
         default=False,
-        help_text="A delivery of this type not succeeded within WEBHOOKS_ALERT_AFTER_MIN minutes raises an alert.",
+        help_text=_("Failed postbacks of this type may be retried by hand."),
     )
-    example_payload = models.JSONField(default=dict, blank=True)
-    payload_schema = models.JSONField(null=True, blank=True, help_text="Optional JSON Schema the payload must satisfy.")
-    position = models.PositiveIntegerField(default=0, help_text="Order within the catalogue.")
+    postback_only = models.BooleanField(
+        verbose_name=_("postback only"), default=False, help_text=_("May only be attached to postback channels.")
+    )
+    critical = models.BooleanField(
+        verbose_name=_("critical"),
+        default=False,
+        help_text=_("A delivery of this type not succeeded within WEBHOOKS_ALERT_AFTER_MIN minutes raises an alert."),
+    )
+    example_payload = models.JSONField(verbose_name=_("example payload"), default=dict, blank=True)
+    payload_schema = models.JSONField(
+        verbose_name=_("payload schema"),
+        null=True,
+        blank=True,
+        help_text=_("Optional JSON Schema the payload must satisfy."),
+    )
+    position = models.PositiveIntegerField(
+        verbose_name=_("position"), default=0, help_text=_("Order within the catalogue.")
+    )
 
     class Meta:
+        verbose_name = _("event type")
+        verbose_name_plural = _("event types")
         ordering = ["position", "key"]
         permissions = [("enable_on_demand", "Can switch on on-demand event types")]
         constraints = [
@@ -73,18 +94,25 @@ class EventType(models.Model):
 class Event(models.Model):
     """One occurrence of an event type. The payload is stored once, here."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    type = models.ForeignKey(EventType, on_delete=models.PROTECT, related_name="events")
-    source = models.CharField(max_length=10, choices=Source.choices)
-    occurred_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    payload = models.JSONField(default=dict)
-    order_ref = models.CharField(max_length=100, blank=True, default="")
+    id = models.UUIDField(verbose_name=_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.ForeignKey(EventType, verbose_name=_("event type"), on_delete=models.PROTECT, related_name="events")
+    source = models.CharField(verbose_name=_("source"), max_length=10, choices=Source.choices)
+    occurred_at = models.DateTimeField(verbose_name=_("occurred"))
+    created_at = models.DateTimeField(verbose_name=_("created"), auto_now_add=True, db_index=True)
+    payload = models.JSONField(verbose_name=_("payload"), default=dict)
+    order_ref = models.CharField(verbose_name=_("order"), max_length=100, blank=True, default="")
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("triggered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(source__in=Source.values), name="event_source_valid"),
@@ -105,11 +133,13 @@ class Order(models.Model):
     instead of grouping millions of events.
     """
 
-    ref = models.CharField(max_length=100, unique=True)
-    first_event_at = models.DateTimeField()
-    last_event_at = models.DateTimeField()
+    ref = models.CharField(verbose_name=_("order reference"), max_length=100, unique=True)
+    first_event_at = models.DateTimeField(verbose_name=_("first event"))
+    last_event_at = models.DateTimeField(verbose_name=_("last event"))
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-last_event_at", "-id"]
         indexes = [models.Index(fields=["-last_event_at", "-id"], name="order_last_event_idx")]
 

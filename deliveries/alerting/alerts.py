@@ -52,6 +52,7 @@ def raise_alerts(*, now: dt.datetime | None = None) -> list[int]:
                 channel_id=channel_id,
                 status__in=UNSUCCEEDED,
                 event_type__critical=True,
+                is_test=False,
                 created_at__lte=due_before,
                 created_at__gt=due_before - LOOKBACK,
             )

@@ -29,7 +29,7 @@ from channels import routing
 from channels.models import Channel
 from deliveries.alerting.announce import announce, channel_summary
 from deliveries.alerting.mail import channel_page, mail_channel_staff_on_commit
-from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind
+from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger
 from events.catalogue.operations import CHANNEL_DISABLED
 
 logger = logging.getLogger(__name__)
@@ -61,14 +61,20 @@ def failing_streak_reason(
     """
     if reenabled_at is not None and reenabled_at >= window_start:
         return None
-    last_success = Delivery.objects.filter(channel_id=channel_id, status=DeliveryStatus.SUCCEEDED).aggregate(
-        at=Max("completed_at")
-    )["at"]
+    # Test sends count for neither side: a staff member's test says nothing about the shop's traffic.
+    last_success = Delivery.objects.filter(
+        channel_id=channel_id, status=DeliveryStatus.SUCCEEDED, is_test=False
+    ).aggregate(at=Max("completed_at"))["at"]
     if last_success is not None and last_success >= window_start:
         return None
     if reenabled_at is not None and (last_success is None or reenabled_at > last_success):
         last_success = reenabled_at
-    attempts = Attempt.objects.filter(delivery__channel_id=channel_id).order_by("-delivery_id", "-number")
+    # A test send's attempts all have the trigger ``test`` (they are never retried): no join needed.
+    attempts = (
+        Attempt.objects.filter(delivery__channel_id=channel_id)
+        .exclude(trigger=Trigger.TEST)
+        .order_by("-delivery_id", "-number")
+    )
     needed = settings.WEBHOOKS_DISABLE_MIN_ATTEMPTS
     in_window = list(
         attempts.filter(started_at__gte=window_start, finished_at__isnull=False).values_list(

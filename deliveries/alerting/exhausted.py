@@ -43,7 +43,12 @@ def announce_exhausted(*, now: dt.datetime | None = None, batch: int = REVIEW_BA
             marked = Delivery.objects.filter(pk=delivery.pk, failure_reviewed_at__isnull=True).update(
                 failure_reviewed_at=now
             )
-            if marked and is_exhausted(delivery) and delivery.event_type_id not in OPERATIONAL_TYPES:
+            if (
+                marked
+                and is_exhausted(delivery)
+                and not delivery.is_test
+                and delivery.event_type_id not in OPERATIONAL_TYPES
+            ):
                 announce(
                     DELIVERY_EXHAUSTED,
                     about=f"exhausted:{delivery.pk}",

@@ -8,6 +8,9 @@ from __future__ import annotations
 from deliveries.models import Delivery, DeliveryStatus, ErrorKind, Trigger
 
 RETRY_PERMISSION = "deliveries.retry_delivery"
+TEST_SEND_NOT_RETRIED = (
+    "This is a test send: test sends are not retried or resent. Send a new test event from the channel instead."
+)
 
 
 def _inactive_channel(delivery: Delivery) -> str | None:
@@ -37,6 +40,8 @@ def retry_refusal_reason(*, delivery: Delivery, user) -> str | None:
     """None when ``user`` may retry ``delivery`` by hand now, else why not (safe to show)."""
     if user is None or not user.has_perm(RETRY_PERMISSION):
         return "You do not have permission to retry deliveries."
+    if delivery.is_test:
+        return TEST_SEND_NOT_RETRIED
     if delivery.status != DeliveryStatus.FAILED:
         return f"Only failed deliveries can be retried; this one is {delivery.get_status_display().lower()}."
     event_type = delivery.event_type

@@ -62,7 +62,9 @@ def make_delivery(db):
         attempts=1,
         response_status=500,
         created_at=None,
+        is_test=None,
     ):
+        """``is_test``: a test send; by default one of the ``test`` type is (as migration 0009 backfilled)."""
         event_type = EventType.objects.get(key=key)
         now = timezone.now()
         event = Event.objects.create(
@@ -88,12 +90,13 @@ def make_delivery(db):
             last_error=ErrorKind.HTTP_STATUS if status == DeliveryStatus.FAILED else "",
             failure_reason="HTTP 500 after 4 attempts" if status == DeliveryStatus.FAILED else "",
             completed_at=now if status in (DeliveryStatus.FAILED, DeliveryStatus.SUCCEEDED) else None,
+            is_test=key == "test" if is_test is None else is_test,
         )
         for number in range(1, attempts + 1):
             Attempt.objects.create(
                 delivery=delivery,
                 number=number,
-                trigger=Trigger.AUTOMATIC,
+                trigger=Trigger.TEST if delivery.is_test else Trigger.AUTOMATIC,
                 started_at=now,
                 duration_ms=12,
                 request_url=channel.url,

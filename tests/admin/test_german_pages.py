@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from channels.models import Subscription
-from deliveries.models import DeliveryStatus
+from deliveries.models import DeliveryStatus, DemoReceipt
 from events.models import Order
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,47 @@ KNOWN_ENGLISH = [
     "the endpoint answered",
     "Example body in this format",
     "This service's envelope",
+    # Every changelist and change page of the project's models: column headers, filter titles, form labels
+    # and help texts, from the models' verbose names (issue 13).
+    "Event type",
+    "Active",
+    "Description:",
+    "Metadata:",
+    "Kind:",
+    "Timeout:",
+    "Payload format",
+    "What this channel is for",
+    "The integrator's own keys",
+    "Postback or Slack incoming-webhook URL",
+    "Occurred",
+    "Triggered by",
+    "Payload:",
+    "Signature valid",
+    "Received",
+    "By source",
+    "Delivery id, event id",
+    "Test send",
 ]
+
+# The project's own models (Django's, the token's, axes' and the task queue's come with their own catalogues).
+PROJECT_APPS = ("admin", "channels", "deliveries", "events")
+
+
+def every_project_admin_page() -> list[str]:
+    """Each changelist of the project's models, and the change page of each one's first row."""
+    from django.contrib import admin
+    from django.contrib.admin.utils import quote
+
+    pages = []
+    for model in sorted(admin.site._registry, key=lambda m: m._meta.label):
+        opts = model._meta
+        if opts.app_label not in PROJECT_APPS:
+            continue
+        pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        first = model._default_manager.order_by("pk").first()
+        if first is not None:
+            pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(first.pk)]))
+    return pages
 
 
 @pytest.fixture
@@ -93,7 +133,8 @@ def german_pages(admin_client, make_delivery, postback_channel):
         {"enabled": "on"},
         headers={"accept-language": "de"},
     )
-    return [
+    DemoReceipt.objects.create(webhook_id="f47ac10b", event_type="order.completed", headers={}, body="{}")
+    listed = [
         reverse("admin:index"),
         reverse("admin:events_eventtype_changelist"),
         reverse("admin:events_eventtype_change", args=["order.completed"]),
@@ -108,6 +149,7 @@ def german_pages(admin_client, make_delivery, postback_channel):
         reverse("admin:deliveries_delivery_change", args=[failed.pk]),
         reverse("admin:admin_logentry_changelist"),
     ]
+    return listed + [url for url in every_project_admin_page() if url not in listed]
 
 
 def visible_text(html: str) -> str:
@@ -120,6 +162,7 @@ def visible_text(html: str) -> str:
 
 
 def test_every_main_page_in_german_has_none_of_the_known_english_sentences(admin_client, german_pages):
+    assert len(german_pages) > 20  # the main pages and every changelist and change page of the project
     found = {}
     for url in german_pages:
         response = admin_client.get(url, headers={"accept-language": "de"})
@@ -165,3 +208,33 @@ def test_the_header_switch_changes_the_language_with_a_csrf_checked_post(make_st
     assert answer.status_code == 302 and answer["Location"] == page
     german = client.get(page).content.decode()
     assert "Systembenachrichtigungen" in german and 'name="language" value="en"' in german
+
+
+# Column headers, filter titles and form labels that are the same word in German.
+SAME_IN_GERMAN = {"ID", "Status", "URL", "Name", "Admin", "Shop", "Funnel", "Position", "Header", "Body", "Format"}
+
+
+def headings_of(html: str) -> list[str]:
+    """A changelist's or change form's column headers, filter titles (without "By" / "Nach") and field labels."""
+    import re
+
+    html = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    found = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', html, re.S)
+    found += re.findall(r"<summary>\s*(.*?)\s*</summary>", html, re.S) + re.findall(r"<h3>(.*?)</h3>", html, re.S)
+    found += re.findall(r"<label[^>]*>(.*?)</label>", html, re.S)
+    texts = [" ".join(re.sub(r"<[^>]+>", " ", text).split()).rstrip(":") for text in found]
+    return [re.sub(r"^(By|Nach) ", "", text) for text in texts]
+
+
+def test_every_changelist_and_change_page_of_the_project_names_its_columns_filters_and_fields_in_german(
+    admin_client, german_pages
+):
+    english_left = {}
+    for url in every_project_admin_page():
+        german = headings_of(admin_client.get(url, headers={"accept-language": "de"}).content.decode())
+        english = headings_of(admin_client.get(url, headers={"accept-language": "en"}).content.decode())
+        assert len(german) == len(english), url
+        same = {g for g, e in zip(german, english, strict=True) if g == e and any(c.islower() for c in g)}
+        if same - SAME_IN_GERMAN:
+            english_left[url] = sorted(same - SAME_IN_GERMAN)
+    assert english_left == {}

@@ -6,8 +6,10 @@ import socket
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from channels.models import Channel
 from channels.secrets import generate_secret
 from deliveries.models import Attempt, Delivery
+from tests.support.factories import enable, subscribe
 from tests.support.receiver import Reply
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +90,62 @@ def test_the_test_send_needs_its_permission_and_a_real_channel(make_client, post
     assert viewer.post(f"/api/v1/channels/{postback_channel.pk}/test/").status_code == 403
     assert sender.post("/api/v1/channels/424242/test/").status_code == 404
     assert not Delivery.objects.exists()
+
+
+# --- a choice of event type (issue 13) ----------------------------------------------------
+
+
+def test_a_test_send_of_a_chosen_type_sends_its_example_payload(admin_api, receiver):
+    order_completed = enable("order.completed")
+    channel = create_channel(admin_api, receiver.url("/hook"))
+
+    response = admin_api.post(
+        f"/api/v1/channels/{channel['id']}/test/", {"event_type": "order.completed"}, format="json"
+    )
+
+    assert response.status_code == 200
+    outcome = response.json()
+    assert outcome["event_type"] == "order.completed" and outcome["succeeded"] is True
+    envelope = json.loads(received(receiver)[0])
+    assert envelope["eventType"] == "order.completed" and envelope["payload"] == order_completed.example_payload
+    delivery = admin_api.get(f"/api/v1/deliveries/{outcome['delivery']}/").json()
+    assert delivery["is_test"] is True and delivery["event_type"] == "order.completed"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"event_type": "no.such.type"}, "event_type"),
+        ({"event_type": "order.completed"}, "event_type"),  # switched off
+        ({"event_type": "x" * 101}, "event_type"),
+        ({"event_type": 7}, "event_type"),
+        ({"eventType": "test"}, "eventType"),
+    ],
+    ids=["unknown", "switched-off", "too-long", "not-a-string", "unknown-field"],
+)
+def test_an_unsendable_type_is_a_400_naming_the_field_and_nothing_is_sent(admin_api, receiver, body, field):
+    channel = create_channel(admin_api, receiver.url("/hook"))
+
+    response = admin_api.post(f"/api/v1/channels/{channel['id']}/test/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"], response.json()
+    assert receiver.requests == [] and not Delivery.objects.exists()
+
+
+def test_a_failed_test_send_is_not_retried_or_resent_over_the_api(admin_api, receiver):
+    enable("order.completed")
+    receiver.reply("/hook", Reply(status=404))
+    channel = create_channel(admin_api, receiver.url("/hook"))
+    subscribe(Channel.objects.get(pk=channel["id"]), "order.completed")
+    outcome = admin_api.post(
+        f"/api/v1/channels/{channel['id']}/test/", {"event_type": "order.completed"}, format="json"
+    ).json()
+    assert outcome["succeeded"] is False
+
+    retry = admin_api.post(f"/api/v1/deliveries/{outcome['delivery']}/retry/")
+    resend = admin_api.post(f"/api/v1/events/{outcome['event']}/resend/", {"channel": channel["id"]}, format="json")
+
+    assert retry.status_code == 409 and "test send" in retry.json()["detail"]
+    assert resend.status_code == 400 and "test send" in resend.json()["errors"]["event"][0]
+    assert len(receiver.requests) == 1 and Delivery.objects.count() == 1

@@ -101,6 +101,31 @@ def test_send_a_test_event_and_see_its_outcome(logged_in, live_server, receiver,
     assert channel.secret not in page.content()
 
 
+def test_pick_an_event_type_see_its_payload_and_send_it_as_a_test(logged_in, live_server, receiver):
+    # given a channel, and order.completed switched on
+    page = logged_in
+    EventType.objects.filter(pk="order.completed").update(enabled=True)
+    channel = Channel.objects.create(name="Partner endpoint", kind=ChannelKind.POSTBACK, url=receiver.url("/hook"))
+    page.goto(f"{live_server.url}/admin/channels/channel/{channel.pk}/change/")
+    preview = page.locator("#test-send-preview")
+    expect(preview).to_contain_text('"eventType": "test"')
+
+    # when staff pick order.completed, the preview follows the select
+    page.select_option("#test-event-type", "order.completed")
+    expect(preview).to_contain_text('"eventType": "order.completed"')
+    expect(preview).to_contain_text('"id": "A-1001"')
+
+    # and send it
+    page.click("#send-test-form input[type=submit]")
+
+    # then the receiver got that type with the example payload, and the page says so, the type still chosen
+    expect(page.locator(".messagelist")).to_contain_text("(order.completed)")
+    (request,) = receiver.on("/hook")
+    assert request.json["eventType"] == "order.completed" and request.json["payload"]["order"]["id"] == "A-1001"
+    expect(page.locator("#test-event-type")).to_have_value("order.completed")
+    expect(page.locator('#recent-tests tr[data-outcome="succeeded"]')).to_have_count(1)
+
+
 def test_retry_a_failed_delivery_from_the_order_page_and_see_the_new_attempt(
     logged_in, live_server, receiver, screenshot, monkeypatch
 ):

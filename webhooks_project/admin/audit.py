@@ -44,6 +44,6 @@ class AuditTrailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return format_html('<a href="{}">{}</a>', url, entry.object_repr)
         return entry.object_repr
 
-    @admin.display(description="what")
+    @admin.display(description=_("what"))
     def what(self, entry):
         return entry.get_change_message() or str(entry)

@@ -54,7 +54,8 @@ from common.timefmt import exact_time, relative_time, staff_time_html
 from deliveries.explain import attempt_reason
 from deliveries.recovery import RECOVER
 from deliveries.selectors import channel_activity, channel_health, last_failure_of, recent_attempts_of, recent_tests_of
-from deliveries.services import SEND_TEST, send_test_event
+from deliveries.services import SEND_TEST, preview_test_send, send_test_event, types_for_test_send
+from events.catalogue import TEST_EVENT_TYPE
 from events.formats import EXPLANATIONS, PayloadFormat
 from events.models import EventType
 from webhooks_project.admin.channel_charts import activity_charts, seven_day_buckets
@@ -426,6 +427,7 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
                     "last_failure": last_failure_of(channel=channel),
                     "recent_tests": with_reasons(recent_tests_of(channel=channel), channel=channel),
                     "can_send_test": SEND_TEST.allows(request.user),
+                    **(self._test_send_context(request, channel) if SEND_TEST.allows(request.user) else {}),
                     "can_recover": RECOVER.allows(request.user),
                     "recover_job": latest_job(channel),
                     "breaker_badge": self.sending_state(channel),
@@ -440,6 +442,23 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _test_send_context(self, request, channel) -> dict:
+        """The test send form: the types this channel may get, and the exact body each would send.
+
+        ``?test_type=`` chooses the one shown (the page without JavaScript); ``staff.js`` swaps the preview
+        as the select changes, from every type's body in a ``json_script``.
+        """
+        types = types_for_test_send(channel=channel)
+        previews = {t.key: preview_test_send(channel=channel, event_type=t, user=request.user) for t in types}
+        chosen = request.GET.get("test_type", "")
+        chosen = chosen if chosen in previews else TEST_EVENT_TYPE
+        return {
+            "test_send_types": [(t.key, f"{t.local_name} ({t.key})") for t in types],
+            "test_send_previews": previews,
+            "test_send_chosen": chosen,
+            "test_send_preview": previews.get(chosen, ""),
+        }
 
     # --- actions on one channel -------------------------------------------------
 
@@ -469,27 +488,37 @@ class ChannelAdmin(ReenableChannelMixin, ServiceAuditedAdminMixin, admin.ModelAd
             return HttpResponseNotAllowed(["POST"])
         channel = get_object_or_404(Channel, pk=channel_id)
         try:
-            attempt = send_test_event(channel=channel, user=request.user)
+            attempt = send_test_event(
+                channel=channel, user=request.user, event_type_key=request.POST.get("event_type", "")
+            )
         except ValidationError as exc:
             self.message_user(
                 request, _("Test event not sent: %(reason)s") % {"reason": " ".join(exc.messages)}, messages.ERROR
             )
             return HttpResponseRedirect(self._change_page(channel))
+        sent_type = attempt.delivery.event_type_id
         if attempt.succeeded:
             self.message_user(
                 request,
-                _("Test event delivered: HTTP %(status)s in %(ms)d ms.")
-                % {"status": attempt.response_status, "ms": attempt.duration_ms},
+                _("Test event delivered: HTTP %(status)s in %(ms)d ms (%(type)s).")
+                % {"type": sent_type, "status": attempt.response_status, "ms": attempt.duration_ms},
                 messages.SUCCESS,
             )
         else:
             self.message_user(
                 request,
-                _("Test event failed after %(ms)d ms: %(reason)s")
-                % {"ms": attempt.duration_ms, "reason": attempt_reason(attempt, timeout_s=channel.timeout)},
+                _("Test event failed after %(ms)d ms (%(type)s): %(reason)s")
+                % {
+                    "type": sent_type,
+                    "ms": attempt.duration_ms,
+                    "reason": attempt_reason(attempt, timeout_s=channel.timeout),
+                },
                 messages.ERROR,
             )
-        return HttpResponseRedirect(self._change_page(channel) + "#recent-tests")
+        # Back with the same type chosen, so a second send is one click.
+        return HttpResponseRedirect(
+            self._change_page(channel) + "?" + urlencode({"test_type": sent_type}) + "#recent-tests"
+        )
 
     def attach_view(self, request, channel_id):
         """The channel page's "Attach to ..." picker: System notifications' attach form, this channel preselected."""

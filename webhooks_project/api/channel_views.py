@@ -38,6 +38,7 @@ from deliveries.serializers import (
     RecoverInputSerializer,
     RecoverJobSerializer,
     StatsWindowSerializer,
+    TestSendInputSerializer,
     TestSendResultSerializer,
 )
 from deliveries.services import SEND_TEST, send_test_event
@@ -101,8 +102,7 @@ VIEW_DELIVERY = "deliveries.view_delivery"
     ),
 )
 class ChannelViewSet(AttemptsActionMixin, ModelViewSet):
-    # rotate-secret takes an optional {"secret"}: only the test send takes no body.
-    bodyless_actions = frozenset({"test"})
+    # rotate-secret takes an optional {"secret"}, the test send an optional {"event_type"}.
     extra_query_params = {"stats": {"window"}}
     base_queryset = Channel.objects.select_related("breaker")
     serializer_class = ChannelSerializer
@@ -154,20 +154,32 @@ class ChannelViewSet(AttemptsActionMixin, ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        summary="Send the test event",
+        summary="Send a test event",
         description=(
-            "Sends the `test` event with the catalogue's dummy payload to this channel now and answers "
-            "with the outcome of that one attempt (the endpoint's status, or the error). Needs "
+            "Sends a test event to this channel now, with the catalogue's example payload of its type "
+            "(`event_type`, default `test`; no body sends `test`), and answers with the outcome of that one "
+            "attempt (the endpoint's status, or the error). The delivery is marked `is_test`: it is left out "
+            "of the channel's stats, alerts and auto-disable, and is never retried or resent. Needs "
             "`channels.send_test_event`."
         ),
-        request=None,
-        responses={200: TestSendResultSerializer},
+        request=TestSendInputSerializer,
+        responses={
+            200: TestSendResultSerializer,
+            400: OpenApiResponse(
+                ErrorResponseSerializer,
+                description="`event_type` names no catalogue type, or one this channel cannot get.",
+            ),
+        },
         tags=["channels"],
     )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         channel = self.get_object()
-        attempt = send_test_event(channel=channel, user=request.user)
+        data = TestSendInputSerializer(data=request.data if request.stream else {})
+        data.is_valid(raise_exception=True)
+        attempt = send_test_event(
+            channel=channel, user=request.user, event_type_key=data.validated_data.get("event_type")
+        )
         return Response(TestSendResultSerializer(attempt).data)
 
     @extend_schema(

@@ -85,6 +85,7 @@ DELIVERY = {
     "last_response_status": 503,
     "last_error": "http_status",
     "failure_reason": "HTTP 503; all 5 retries spent.",
+    "is_test": False,
     "created_at": LATER,
     "completed_at": "2026-11-23T16:40:12Z",
 }
@@ -96,6 +97,7 @@ DELIVERY_DETAIL = {**DELIVERY, "attempts": [DETAIL_ATTEMPT]}
 TEST_SEND = {
     "delivery": 813,
     "event": "0b7e6f4e-3f0c-4d8e-9a51-7d1c1b2a9e10",
+    "event_type": "test",
     "succeeded": True,
     "number": 1,
     "trigger": "test",

@@ -88,6 +88,14 @@
     select.addEventListener("change", refill);
     typeSelect.addEventListener("change", show);
   }
+  // The channel page's test send: the preview shows the chosen type's body.
+  function testPreview(select) {
+    var source = document.getElementById(select.dataset.testPreview);
+    var target = document.getElementById("test-send-preview");
+    if (!source || !target) { return; }
+    var previews = JSON.parse(source.textContent);
+    select.addEventListener("change", function () { target.textContent = previews[select.value] || ""; });
+  }
   // Copy buttons beside the delivery page's headers and bodies.
   function copyButton(button) {
     button.addEventListener("click", function () {
@@ -103,6 +111,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("button.copy-button[data-copy]").forEach(copyButton);
     document.querySelectorAll("form.switch-form").forEach(wire);
+    document.querySelectorAll("select[data-test-preview]").forEach(testPreview);
     var examples = document.getElementById("format-examples");
     if (examples) { formatExamples(JSON.parse(examples.textContent)); }
     document.querySelectorAll("select[data-select-filter]").forEach(function (select) {
