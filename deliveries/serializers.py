@@ -247,8 +247,15 @@ class ChannelStatsSerializer(serializers.Serializer):
     )
     p50_duration_ms = serializers.IntegerField(allow_null=True, help_text="Median duration of finished attempts.")
     p95_duration_ms = serializers.IntegerField(allow_null=True, help_text="95th percentile (nearest rank).")
-    last_success_at = serializers.DateTimeField(allow_null=True, help_text="Latest successful attempt in the window.")
-    last_failure_at = serializers.DateTimeField(allow_null=True, help_text="Latest failed attempt in the window.")
+    last_success_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Start of the latest successful attempt ever (within retention), not only in the window: "
+        "when the endpoint last worked. Null: never.",
+    )
+    last_failure_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Start of the latest failed attempt ever (within retention), not only in the window. Null: never.",
+    )
     active = serializers.BooleanField(help_text="The channel sends (false: deactivated by staff or auto-disable).")
     disabled_at = serializers.DateTimeField(allow_null=True, help_text="When auto-disable switched it off.")
     disabled_reason = serializers.CharField(allow_blank=True)
