@@ -223,6 +223,8 @@ class ChannelChangeSerializer(ChannelInputSerializer):
 
 
 class RotateSecretInputSerializer(StrictSerializer):
+    """``POST channels/{id}/rotate-secret/``: optionally your own new secret; without one a new one is generated."""
+
     secret = SecretField(help_text=SECRET_HELP)
 
 
@@ -255,6 +257,8 @@ SOURCES_REQUIRED = gettext_lazy("Choose at least one source (admin, shop, funnel
 
 
 class SubscriptionCreateSerializer(StrictSerializer):
+    """``POST subscriptions/``: attach a channel to an event type for some sources."""
+
     event_type = serializers.PrimaryKeyRelatedField(
         queryset=EventType.objects.all(), help_text="Event type key, e.g. order.completed."
     )

@@ -5,10 +5,8 @@ import django_filters
 from common.api.filters import IdFilter, StrictFilterSet
 from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger
 from deliveries.selectors import ATTEMPT_SUCCEEDED
-from events.filters import DateTimeFilter
+from events.filters import DATE_HELP, DateTimeFilter
 from events.models import Event, Source
-
-DATE_HELP = "ISO 8601 date-time, e.g. `2026-11-23T10:15:00Z` (a date alone is midnight UTC)."
 
 
 class DeliveryFilter(StrictFilterSet):

@@ -83,12 +83,16 @@ class TestSendResultSerializer(serializers.ModelSerializer):
 
 
 class ResendInputSerializer(StrictSerializer):
+    """``POST events/{id}/resend/``: send the event again to one channel attached to its type."""
+
     channel = serializers.IntegerField(
         min_value=1, max_value=2**31 - 1, help_text="A channel attached to the event's type."
     )
 
 
 class RecoverInputSerializer(StrictSerializer):
+    """``POST channels/{id}/recover/``: what to resend to the channel."""
+
     since = serializers.DateTimeField(help_text="Resend what failed from this time on (ISO 8601, with time zone).")
     until = serializers.DateTimeField(required=False, allow_null=True, help_text="Up to this time (default: now).")
     event_types = serializers.ListField(

@@ -27,6 +27,9 @@ class UtcRepresentableDateTimeField(IsoDateTimeField):
         return value
 
 
+DATE_HELP = "ISO 8601 date-time, e.g. `2026-11-23T10:15:00Z` (a date alone is midnight UTC)."
+
+
 class DateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcRepresentableDateTimeField
 
@@ -48,9 +51,13 @@ class EventFilter(StrictFilterSet):
     # without a query to validate it.
     type = django_filters.CharFilter(field_name="type_id", max_length=100, help_text="Event type key.")
     source = django_filters.ChoiceFilter(choices=Source.choices)
-    order_ref = django_filters.CharFilter(max_length=100)
-    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    order_ref = django_filters.CharFilter(max_length=100, help_text="Events concerning this order.")
+    created_after = DateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Received at or after this time. " + DATE_HELP
+    )
+    created_before = DateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Received before this time. " + DATE_HELP
+    )
 
     class Meta:
         model = Event
