@@ -499,9 +499,12 @@ def _last_failure_before(*, channel_id: int, before: datetime) -> datetime | Non
     Only asked when the window had none (a healthy channel): a read of the channel's older attempts,
     newest first, bounded by retention (``WEBHOOKS_RETENTION_DAYS``); no index covers failures by channel.
     """
+    # ORDER BY ... LIMIT 1, not MAX(): the planner can walk attempt_started_idx backwards and stop at the first.
     return (
         Attempt.objects.filter(delivery__channel_id=channel_id, finished_at__isnull=False, started_at__lt=before)
         .exclude(ATTEMPT_SUCCEEDED)
         .exclude(trigger=Trigger.TEST)
-        .aggregate(at=Max("started_at"))["at"]
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
     )
