@@ -96,3 +96,15 @@ def test_the_readme_curl_examples_run_as_written_against_a_live_server(catalogue
     assert event_type["enabled"] is True
     assert event["id"] == "f47ac10b-58cc-4372-a567-0e02b2c3d479" and event["order_ref"] == "A-1001"
     assert Delivery.objects.filter(event_id=event["id"], channel_id=1).count() == 1
+
+
+def test_the_readme_lists_every_error_code_the_schema_documents(anonymous):
+    # Given the codes the schema's error components name, and the README's "Codes:" paragraph
+    schema = anonymous.get("/api/schema/", {"format": "json"}).json()
+    described = schema["components"]["schemas"]["ErrorResponse"]["properties"]["code"]["description"]
+    documented = set(re.findall(r"[a-z_]+", described.split(":", 1)[1]))
+    paragraph = re.search(r"^Codes: (.*?)\n\n", README.read_text(), re.S | re.M)
+
+    # Then the README names the same codes, each in backticks
+    assert paragraph, "README's REST API section has no 'Codes:' paragraph"
+    assert set(re.findall(r"`([a-z_]+)`", paragraph.group(1))) == documented
