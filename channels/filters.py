@@ -4,23 +4,23 @@ import django_filters
 
 from channels.kinds import ChannelKind
 from channels.models import Channel, Subscription
-from common.api.filters import IdFilter
+from common.api.filters import IdFilter, StrictBooleanFilter, StrictFilterSet
 from events.models import Source
 
 
-class ChannelFilter(django_filters.FilterSet):
+class ChannelFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(choices=ChannelKind.choices)
-    active = django_filters.BooleanFilter()
+    active = StrictBooleanFilter()
 
     class Meta:
         model = Channel
         fields = ["kind", "active"]
 
 
-class SubscriptionFilter(django_filters.FilterSet):
+class SubscriptionFilter(StrictFilterSet):
     event_type = django_filters.CharFilter(field_name="event_type_id", max_length=100, help_text="Event type key.")
     channel = IdFilter(field_name="channel_id", help_text="Channel id.")
-    active = django_filters.BooleanFilter()
+    active = StrictBooleanFilter()
     source = django_filters.ChoiceFilter(
         choices=Source.choices, method="filter_source", help_text="Subscriptions that include this source."
     )

@@ -8,6 +8,7 @@ Validation of URLs, targets, headers and sources is the models' and services' jo
 (``channels.validation``); these serializers only parse.
 """
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,11 +18,17 @@ from channels.models import MAX_TIMEOUT_S, Channel, Subscription
 from channels.secrets import SECRET_PREFIX
 from channels.validation import (
     MAX_DESCRIPTION_CHARS,
+    MAX_HEADER_NAME_CHARS,
+    MAX_HEADER_VALUE_CHARS,
+    MAX_HEADERS,
+    MAX_HEADERS_TOTAL_BYTES,
     MAX_METADATA_KEY_CHARS,
     MAX_METADATA_KEYS,
     MAX_METADATA_VALUE_CHARS,
     MAX_SECRET_BYTES,
     MIN_SECRET_BYTES,
+    RESERVED_HEADERS,
+    SECRET_PATTERN,
 )
 from common.api.serializers import StrictSerializer
 from events.formats import EXPLANATIONS, PayloadFormat
@@ -35,10 +42,18 @@ FORMAT_HELP = "Postback channels: the body's format (SPEC section 12), default s
 @extend_schema_field(
     {
         "type": "object",
-        "additionalProperties": {"type": "string"},
+        "maxProperties": MAX_HEADERS,
+        # Latin-1 without control characters other than tab (RFC 9110 5.5).
+        "additionalProperties": {
+            "type": "string",
+            "maxLength": MAX_HEADER_VALUE_CHARS,
+            "pattern": "^[\\t\\x20-\\x7e\\u0080-\\u00ff]*$",
+        },
         "description": (
             "Extra HTTP headers sent with each postback (name to value). Values read `***` unless you have "
-            "`channels.reveal_secret`; sending `***` back for a header keeps its stored value."
+            "`channels.reveal_secret`; sending `***` back for a header keeps its stored value. Names are "
+            f"HTTP tokens of up to {MAX_HEADER_NAME_CHARS} characters other than the ones the service sets ({', '.join(sorted(RESERVED_HEADERS))}, in any "
+            f"case); values Latin-1 without control characters; at most {MAX_HEADERS_TOTAL_BYTES} bytes together."
         ),
     }
 )
@@ -50,7 +65,11 @@ class HeadersField(serializers.JSONField):
     {
         "type": "object",
         "additionalProperties": {
-            "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}],
+            "anyOf": [
+                {"type": "string", "maxLength": MAX_METADATA_VALUE_CHARS},
+                {"type": "number"},
+                {"type": "boolean"},
+            ],
             "nullable": True,
         },
         "maxProperties": MAX_METADATA_KEYS,
@@ -156,6 +175,17 @@ class ChannelCreatedSerializer(ChannelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "pattern": SECRET_PATTERN, "maxLength": 200})
+class SecretField(serializers.CharField):
+    """A custom signing secret: parsed as a string, checked by ``channels.validation.validate_custom_secret``.
+
+    The schema states the same rule as a pattern, so a client (or the fuzzer) knows which secrets are valid.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(write_only=True, required=False, max_length=200, trim_whitespace=False, **kwargs)
+
+
 class ChannelInputSerializer(StrictSerializer):
     """Create (``POST``) and change (``PATCH``) a channel. ``kind`` is fixed once created."""
 
@@ -180,19 +210,22 @@ class ChannelInputSerializer(StrictSerializer):
         min_value=1, max_value=MAX_TIMEOUT_S, required=False, help_text="Seconds to wait for the endpoint's answer."
     )
     active = serializers.BooleanField(required=False)
-    secret = serializers.CharField(
-        write_only=True,
-        required=False,
-        max_length=200,
-        trim_whitespace=False,
+    secret = SecretField(
         help_text=SECRET_HELP + " On create only; to change it later use `POST channels/{id}/rotate-secret/`.",
     )
 
 
+class ChannelChangeSerializer(ChannelInputSerializer):
+    """For the schema of ``PATCH``: the input without ``secret``, which a change refuses (400 naming it, with the
+    way to rotate it). The view parses with :class:`ChannelInputSerializer` to give that hint."""
+
+    secret = None
+
+
 class RotateSecretInputSerializer(StrictSerializer):
-    secret = serializers.CharField(
-        write_only=True, required=False, max_length=200, trim_whitespace=False, help_text=SECRET_HELP
-    )
+    """``POST channels/{id}/rotate-secret/``: optionally your own new secret; without one a new one is generated."""
+
+    secret = SecretField(help_text=SECRET_HELP)
 
 
 class RotatedSecretSerializer(serializers.Serializer):
@@ -220,13 +253,20 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+SOURCES_REQUIRED = gettext_lazy("Choose at least one source (admin, shop, funnel).")
+
+
 class SubscriptionCreateSerializer(StrictSerializer):
+    """``POST subscriptions/``: attach a channel to an event type for some sources."""
+
     event_type = serializers.PrimaryKeyRelatedField(
         queryset=EventType.objects.all(), help_text="Event type key, e.g. order.completed."
     )
     channel = serializers.PrimaryKeyRelatedField(queryset=Channel.objects.all(), help_text="Channel id.")
     sources = serializers.ListField(
         child=serializers.ChoiceField(choices=Source.choices),
+        min_length=1,
+        error_messages={"min_length": SOURCES_REQUIRED},
         help_text="Non-empty subset of admin, shop, funnel: events from these sources are sent.",
     )
     active = serializers.BooleanField(default=True)
@@ -235,5 +275,10 @@ class SubscriptionCreateSerializer(StrictSerializer):
 class SubscriptionUpdateSerializer(StrictSerializer):
     """``PATCH``: only ``sources`` and ``active`` change; detach and attach again for another type or channel."""
 
-    sources = serializers.ListField(child=serializers.ChoiceField(choices=Source.choices), required=False)
+    sources = serializers.ListField(
+        child=serializers.ChoiceField(choices=Source.choices),
+        required=False,
+        min_length=1,
+        error_messages={"min_length": SOURCES_REQUIRED},
+    )
     active = serializers.BooleanField(required=False)

@@ -51,6 +51,11 @@ MAX_DESCRIPTION_CHARS = 2000
 # A custom signing secret: Standard Webhooks' ``whsec_`` and base64 of 24 to 64 random bytes.
 MIN_SECRET_BYTES = 24
 MAX_SECRET_BYTES = 64
+# The same rule as a regular expression, for the OpenAPI schema: whsec_ + standard base64 (groups of four
+# characters, padded) of 24 to 64 bytes. Groups of 4 characters are 3 bytes: 8 to 20 groups with an optional
+# 1- or 2-byte tail (24 to 62 bytes), or 21 groups with an optional 1-byte tail (63, 64).
+_B64 = "[A-Za-z0-9+/]"
+SECRET_PATTERN = f"^{SECRET_PREFIX}(?:(?:{_B64}{{4}}){{8,20}}(?:{_B64}{{2}}==|{_B64}{{3}}=)?|(?:{_B64}{{4}}){{21}}(?:{_B64}{{2}}==)?)$"
 
 
 def validate_headers(headers) -> None:

@@ -2,16 +2,14 @@
 
 import django_filters
 
-from common.api.filters import IdFilter
+from common.api.filters import IdFilter, StrictFilterSet
 from deliveries.models import Attempt, Delivery, DeliveryStatus, ErrorKind, Trigger
 from deliveries.selectors import ATTEMPT_SUCCEEDED
-from events.filters import DateTimeFilter
+from events.filters import DATE_HELP, DateTimeFilter
 from events.models import Event, Source
 
-DATE_HELP = "ISO 8601 date-time, e.g. `2026-11-23T10:15:00Z` (a date alone is midnight UTC)."
 
-
-class DeliveryFilter(django_filters.FilterSet):
+class DeliveryFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
     channel = IdFilter(field_name="channel_id", help_text="Channel id.")
     event = django_filters.UUIDFilter(field_name="event_id", help_text="Event id.")
@@ -43,7 +41,7 @@ OUTCOMES = [
 ]
 
 
-class AttemptFilter(django_filters.FilterSet):
+class AttemptFilter(StrictFilterSet):
     outcome = django_filters.ChoiceFilter(choices=OUTCOMES, method="filter_outcome")
     status_code = IdFilter(
         field_name="response_status", min_value=100, max_value=599, help_text="The endpoint's HTTP status."

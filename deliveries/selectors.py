@@ -465,6 +465,46 @@ def channel_stats(*, channel_id: int, window: str, now: datetime | None = None) 
         in_flight=totals["attempts"] - n,
         p50_duration_ms=totals["p50"] if in_database else percentile(0.5),
         p95_duration_ms=totals["p95"] if in_database else percentile(0.95),
-        last_success_at=totals["last_success_at"],
-        last_failure_at=totals["last_failure_at"],
+        last_success_at=totals["last_success_at"] or _last_success_before(channel_id=channel_id, before=since),
+        last_failure_at=totals["last_failure_at"] or _last_failure_before(channel_id=channel_id, before=since),
+    )
+
+
+def _last_success_before(*, channel_id: int, before: datetime) -> datetime | None:
+    """The start of the latest successful attempt to the channel before ``before``, test sends left out.
+
+    "When did this endpoint last work": a channel dead for 8 days has none in ``7d``. Two index reads:
+    the channel's latest succeeded delivery (``delivery_channel_success_idx``, which auto-disable reads
+    too), then its successful attempt.
+    """
+    delivery_id = (
+        Delivery.objects.filter(channel_id=channel_id, status=DeliveryStatus.SUCCEEDED, completed_at__lt=before)
+        .exclude(pending_trigger=Trigger.TEST)
+        .order_by("-completed_at")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if delivery_id is None:
+        return None
+    return (
+        Attempt.objects.filter(ATTEMPT_SUCCEEDED, delivery_id=delivery_id, started_at__lt=before)
+        .exclude(trigger=Trigger.TEST)
+        .aggregate(at=Max("started_at"))["at"]
+    )
+
+
+def _last_failure_before(*, channel_id: int, before: datetime) -> datetime | None:
+    """The start of the latest failed attempt to the channel before ``before``, test sends left out.
+
+    Only asked when the window had none (a healthy channel): a read of the channel's older attempts,
+    newest first, bounded by retention (``WEBHOOKS_RETENTION_DAYS``); no index covers failures by channel.
+    """
+    # ORDER BY ... LIMIT 1, not MAX(): the planner can walk attempt_started_idx backwards and stop at the first.
+    return (
+        Attempt.objects.filter(delivery__channel_id=channel_id, finished_at__isnull=False, started_at__lt=before)
+        .exclude(ATTEMPT_SUCCEEDED)
+        .exclude(trigger=Trigger.TEST)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
     )

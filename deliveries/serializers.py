@@ -106,12 +106,16 @@ class TestSendInputSerializer(StrictSerializer):
 
 
 class ResendInputSerializer(StrictSerializer):
+    """``POST events/{id}/resend/``: send the event again to one channel attached to its type."""
+
     channel = serializers.IntegerField(
         min_value=1, max_value=2**31 - 1, help_text="A channel attached to the event's type."
     )
 
 
 class RecoverInputSerializer(StrictSerializer):
+    """``POST channels/{id}/recover/``: what to resend to the channel."""
+
     since = serializers.DateTimeField(help_text="Resend what failed from this time on (ISO 8601, with time zone).")
     until = serializers.DateTimeField(required=False, allow_null=True, help_text="Up to this time (default: now).")
     event_types = serializers.ListField(
@@ -270,8 +274,15 @@ class ChannelStatsSerializer(serializers.Serializer):
     )
     p50_duration_ms = serializers.IntegerField(allow_null=True, help_text="Median duration of finished attempts.")
     p95_duration_ms = serializers.IntegerField(allow_null=True, help_text="95th percentile (nearest rank).")
-    last_success_at = serializers.DateTimeField(allow_null=True, help_text="Latest successful attempt in the window.")
-    last_failure_at = serializers.DateTimeField(allow_null=True, help_text="Latest failed attempt in the window.")
+    last_success_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Start of the latest successful attempt ever (within retention), not only in the window: "
+        "when the endpoint last worked. Null: never.",
+    )
+    last_failure_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Start of the latest failed attempt ever (within retention), not only in the window. Null: never.",
+    )
     active = serializers.BooleanField(help_text="The channel sends (false: deactivated by staff or auto-disable).")
     disabled_at = serializers.DateTimeField(allow_null=True, help_text="When auto-disable switched it off.")
     disabled_reason = serializers.CharField(allow_blank=True)

@@ -6,6 +6,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
+from common.api.filters import StrictBooleanFilter, StrictFilterSet
 from events.models import Availability, Event, EventType, Source
 
 
@@ -26,30 +27,37 @@ class UtcRepresentableDateTimeField(IsoDateTimeField):
         return value
 
 
+DATE_HELP = "ISO 8601 date-time, e.g. `2026-11-23T10:15:00Z` (a date alone is midnight UTC)."
+
+
 class DateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcRepresentableDateTimeField
 
 
-class EventTypeFilter(django_filters.FilterSet):
+class EventTypeFilter(StrictFilterSet):
     category = django_filters.CharFilter(help_text="Exact category name, e.g. Orders.")
     availability = django_filters.ChoiceFilter(choices=Availability.choices)
-    enabled = django_filters.BooleanFilter()
-    manual_retry = django_filters.BooleanFilter()
-    postback_only = django_filters.BooleanFilter()
+    enabled = StrictBooleanFilter()
+    manual_retry = StrictBooleanFilter()
+    postback_only = StrictBooleanFilter()
 
     class Meta:
         model = EventType
         fields = ["category", "availability", "enabled", "manual_retry", "postback_only"]
 
 
-class EventFilter(django_filters.FilterSet):
+class EventFilter(StrictFilterSet):
     # Plain strings, not model choices: an unknown type simply matches nothing,
     # without a query to validate it.
     type = django_filters.CharFilter(field_name="type_id", max_length=100, help_text="Event type key.")
     source = django_filters.ChoiceFilter(choices=Source.choices)
-    order_ref = django_filters.CharFilter(max_length=100)
-    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    order_ref = django_filters.CharFilter(max_length=100, help_text="Events concerning this order.")
+    created_after = DateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text="Received at or after this time. " + DATE_HELP
+    )
+    created_before = DateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text="Received before this time. " + DATE_HELP
+    )
 
     class Meta:
         model = Event

@@ -47,6 +47,8 @@ class EventTypeSerializer(serializers.ModelSerializer):
 
 
 class EventTypeUpdateSerializer(StrictSerializer):
+    """``PATCH event-types/{key}/``: switch the type on or off."""
+
     enabled = serializers.BooleanField(
         required=False, help_text="Switch the event type on (events of it are delivered) or off."
     )

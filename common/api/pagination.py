@@ -24,6 +24,16 @@ class StrictPageSize:
             )
         return size
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update({"minimum": 1, "maximum": self.max_page_size, "default": self.page_size})
+                parameter["description"] = f"Results per page, 1 to {self.max_page_size} (default {self.page_size})."
+            elif parameter["name"] == getattr(self, "page_query_param", None):
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
 
 class PageNumberPages(StrictPageSize, PageNumberPagination):
     """Small tables (event types, channels, subscriptions): numbered pages."""
@@ -31,6 +41,12 @@ class PageNumberPages(StrictPageSize, PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_number(self, request, paginator):
+        # DRF reads ``?page=`` as page 1; like an empty filter, it is a 400 naming it.
+        if request.query_params.get(self.page_query_param) == "":
+            raise exceptions.ValidationError({self.page_query_param: ["Give a value, or leave the parameter out."]})
+        return super().get_page_number(request, paginator)
 
 
 class NewestFirstCursorPages(StrictPageSize, CursorPagination):

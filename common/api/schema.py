@@ -55,6 +55,20 @@ _ERROR_RESPONSES = {
 }
 
 
+def _close_request_bodies(result):
+    """Every JSON request body refuses fields it does not declare (``StrictFieldsMixin``): say so in the schema."""
+    schemas = result["components"]["schemas"]
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                ref = media.get("schema", {}).get("$ref", "")
+                schema = schemas.get(ref.rsplit("/", 1)[-1]) if ref.startswith("#/components/schemas/") else None
+                if schema is not None and schema.get("type") == "object":
+                    schema.setdefault("additionalProperties", False)
+
+
 def add_error_responses(result, generator, request, public):
     """drf-spectacular post-processing hook: document the error answers every operation can give.
 
@@ -64,6 +78,7 @@ def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["ErrorResponse"] = _ERROR_SCHEMA
     schemas["ValidationErrorResponse"] = _VALIDATION_ERROR_SCHEMA
+    _close_request_bodies(result)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from channels.models import Channel, ChannelKind, Subscription
-from deliveries.models import Attempt, ChannelBreaker, Delivery, Trigger
+from deliveries.models import Attempt, ChannelBreaker, Delivery, DeliveryStatus, Trigger
 from events.models import Event, EventType
 from tests.support.receiver import Reply
 
@@ -161,6 +161,43 @@ def test_stats_count_the_window_without_test_sends(admin_api, make_delivery, pos
     assert day["window"] == "24h" and day["attempts"] == 21 and day["failed"] == 5
     assert day["p95_duration_ms"] == 200
     assert hour["active"] is True and hour["breaker"]["state"] == "closed"
+
+
+def test_stats_show_the_last_success_and_failure_ever_not_only_in_the_window(
+    admin_api, make_delivery, postback_channel
+):
+    # Given a channel that last worked 8 days ago (its last failure 9 days ago), failing ever since,
+    # and a later test send that succeeded (test sends are not counted).
+    day = 24 * 60
+    worked = make_delivery(
+        attempts=[(9 * day, 30, 500, "http_status", Trigger.AUTOMATIC), (8 * day, 40, 200, "", Trigger.AUTOMATIC)]
+    )
+    Delivery.objects.filter(pk=worked.pk).update(
+        status=DeliveryStatus.SUCCEEDED, completed_at=timezone.now() - dt.timedelta(days=8)
+    )
+    test_send = make_delivery(attempts=[(3 * day, 10, 200, "", Trigger.TEST)])
+    Delivery.objects.filter(pk=test_send.pk).update(
+        status=DeliveryStatus.SUCCEEDED,
+        pending_trigger=Trigger.TEST,
+        completed_at=timezone.now() - dt.timedelta(days=3),
+    )
+    make_delivery(attempts=[(2 * day, 50, None, "timeout", Trigger.AUTOMATIC)])
+    url = f"/api/v1/channels/{postback_channel.pk}/stats/"
+
+    # When an integrator asks for the last week, then the last hour
+    week = admin_api.get(url, {"window": "7d"}).json()
+    hour = admin_api.get(url, {"window": "1h"}).json()
+
+    # Then the window figures count the week only, while the last success is the one 8 days ago
+    assert week["attempts"] == 1 and week["succeeded"] == 0 and week["failed"] == 1
+    assert week["success_rate"] == 0.0
+    last_success = dt.datetime.fromisoformat(week["last_success_at"])
+    assert dt.timedelta(days=8) <= timezone.now() - last_success < dt.timedelta(days=8, minutes=5)
+    last_failure = dt.datetime.fromisoformat(week["last_failure_at"])
+    assert dt.timedelta(days=2) <= timezone.now() - last_failure < dt.timedelta(days=2, minutes=5)
+    # and in an hour with no attempt at all, both still show, the same.
+    assert hour["attempts"] == 0 and hour["success_rate"] is None
+    assert hour["last_success_at"] == week["last_success_at"] and hour["last_failure_at"] == week["last_failure_at"]
 
 
 def test_stats_of_a_channel_without_attempts_and_with_its_breaker_open(admin_api, postback_channel):

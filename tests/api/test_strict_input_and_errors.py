@@ -211,3 +211,105 @@ def test_a_post_action_refuses_query_parameters(admin_api, postback_channel):
     response = admin_api.post(f"/api/v1/channels/{postback_channel.pk}/rotate-secret/?force=1")
 
     assert response.status_code == 400 and "force" in response.json()["errors"]
+
+
+# Found by schemathesis' negative_data_rejection (tests/api/test_fuzz_schema.py): DRF coerces form-style
+# values, so a body the schema calls invalid was accepted.
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/api/v1/event-types/order.completed/", {"enabled": 0}, "enabled"),
+        ("/api/v1/event-types/order.completed/", {"enabled": "true"}, "enabled"),
+        ("/api/v1/channels/{channel}/", {"timeout": "5"}, "timeout"),
+        ("/api/v1/channels/{channel}/", {"timeout": 5.0}, "timeout"),
+        ("/api/v1/channels/{channel}/", {"timeout": True}, "timeout"),
+        ("/api/v1/channels/{channel}/", {"name": 5}, "name"),
+        ("/api/v1/channels/{channel}/", {"active": 1}, "active"),
+        ("/api/v1/subscriptions/{subscription}/", {"active": "false"}, "active"),
+    ],
+)
+def test_a_value_of_another_json_type_than_the_schemas_is_a_400_naming_it(
+    admin_api, postback_channel, path, body, field
+):
+    from channels.models import Subscription
+    from events.models import EventType
+
+    subscription = Subscription.objects.create(
+        event_type=EventType.objects.get(key="order.completed"), channel=postback_channel
+    )
+    url = path.format(channel=postback_channel.pk, subscription=subscription.pk)
+
+    response = admin_api.patch(url, body, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["errors"]) == [field]
+
+
+def test_a_channel_id_given_as_a_string_or_boolean_is_refused(admin_api, postback_channel):
+    for channel in (str(postback_channel.pk), True):
+        body = {"event_type": "order.completed", "channel": channel, "sources": ["shop"]}
+
+        response = admin_api.post("/api/v1/subscriptions/", body, format="json")
+
+        assert response.status_code == 400 and list(response.json()["errors"]) == ["channel"]
+
+
+# Found by negative_data_rejection on the query: django-filter reads `active=null` as "no filter" and
+# skips an empty value, so the whole list came back.
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        ("/api/v1/channels/", {"active": "null"}),
+        ("/api/v1/channels/", {"active": "1"}),
+        ("/api/v1/subscriptions/", {"active": "yes"}),
+        ("/api/v1/event-types/", {"postback_only": "abc"}),
+        ("/api/v1/events/", {"created_before": ""}),
+        ("/api/v1/deliveries/", {"event": ""}),
+        ("/api/v1/deliveries/", {"status": ""}),
+        ("/api/v1/deliveries/", {"channel": ""}),
+        ("/api/v1/channels/", {"page": ""}),
+        ("/api/v1/channels/{channel}/stats/", {"window": ""}),
+    ],
+)
+def test_an_invalid_or_empty_query_value_is_a_400_naming_it_not_an_unfiltered_list(
+    admin_api, postback_channel, path, query
+):
+    response = admin_api.get(path.format(channel=postback_channel.pk), query)
+
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["errors"]) == list(query)
+
+
+def test_boolean_filters_take_true_and_false_and_an_empty_text_filter_is_still_allowed(admin_api, postback_channel):
+    assert admin_api.get("/api/v1/channels/", {"active": "true"}).json()["count"] == 1
+    assert admin_api.get("/api/v1/channels/", {"active": "false"}).json()["count"] == 0
+    assert admin_api.get("/api/v1/events/", {"order_ref": ""}).status_code == 200
+
+
+def test_the_schema_states_the_bounds_the_api_enforces(anonymous):
+    schema = anonymous.get("/api/schema/", {"format": "json"}).json()
+    parameters = {
+        (path, parameter["name"]): parameter["schema"]
+        for path, operations in schema["paths"].items()
+        for operation in operations.values()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    }
+    components = schema["components"]["schemas"]
+
+    def has(schema, **expected):
+        return {key: schema.get(key) for key in expected} == expected
+
+    assert has(parameters[("/api/v1/events/", "page_size")], type="integer", minimum=1, maximum=500)
+    assert has(parameters[("/api/v1/channels/", "page")], minimum=1)
+    assert has(parameters[("/api/v1/deliveries/", "channel")], type="integer", minimum=1)
+    assert has(parameters[("/api/v1/deliveries/{id}/attempts/", "status_code")], minimum=100, maximum=599)
+    assert components["SubscriptionCreateRequest"]["properties"]["sources"]["minItems"] == 1
+    assert "pattern" in components["RotateSecretInputRequest"]["properties"]["secret"]
+    assert "secret" not in components["PatchedChannelChangeRequest"]["properties"]
+    assert all(
+        component.get("additionalProperties") is False
+        for name, component in components.items()
+        if name.endswith("Request")
+    )

@@ -16,6 +16,7 @@ from channels.filters import ChannelFilter
 from channels.models import Channel
 from channels.permissions import ROTATE, VIEW_CHANNEL
 from channels.serializers import (
+    ChannelChangeSerializer,
     ChannelCreatedSerializer,
     ChannelInputSerializer,
     ChannelSerializer,
@@ -82,7 +83,7 @@ VIEW_DELIVERY = "deliveries.view_delivery"
     partial_update=extend_schema(
         summary="Change a channel",
         description="Any field but `kind` (fixed once created). The secret is not returned.",
-        request=ChannelInputSerializer(partial=True),
+        request=ChannelChangeSerializer(partial=True),
         responses={200: ChannelSerializer},
         tags=["channels"],
     ),
@@ -237,8 +238,9 @@ class ChannelViewSet(AttemptsActionMixin, ModelViewSet):
         summary="Delivery statistics of this channel",
         description=(
             "Over the last `window` (`1h`, `24h` or `7d`; default `24h`): attempts started, how many "
-            "succeeded, failed or are in flight, the success rate, the median and 95th-percentile duration, "
-            "the latest success and failure, and the channel's state now (active, auto-disabled, circuit "
+            "succeeded, failed or are in flight, the success rate, the median and 95th-percentile duration; "
+            "the latest success and failure ever (not only in the window: a channel failing for 8 days still "
+            "shows when it last worked, within retention); and the channel's state now (active, auto-disabled, circuit "
             "breaker). Test sends are not counted. Needs `channels.view_channel` and `deliveries.view_delivery`."
         ),
         parameters=[StatsWindowSerializer],
@@ -249,7 +251,8 @@ class ChannelViewSet(AttemptsActionMixin, ModelViewSet):
     @action(detail=True, methods=["get"])
     def stats(self, request, pk=None):
         channel = self.get_object()
-        query = StatsWindowSerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads a QueryDict as a form, where `?window=` means "the default".
+        query = StatsWindowSerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         figures = channel_stats(channel_id=channel.pk, window=query.validated_data["window"])
         body = {
