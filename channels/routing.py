@@ -1,6 +1,6 @@
 """Where ingested events go, read once per process: event types and the subscriptions that match them.
 
-Ingest reads the same few rows on every call (the event type, its active subscriptions on active
+Ingest and ``emit`` read the same few rows on every call (the event type, its active subscriptions on active
 channels). This keeps them per process, under a version held in the shared cache (Redis): every
 change of an event type, subscription or channel bumps the version, right away and again once its
 transaction commits, so the next event of any process reads the rows again. A subscription attached
@@ -21,7 +21,7 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
@@ -44,7 +44,8 @@ _local: dict = {"version": None, "since": 0.0, "types": {}, "subscriptions": {}}
 def enabled() -> bool:
     mode = getattr(settings, "WEBHOOKS_ROUTING_CACHE", "auto")
     if mode == "auto":
-        return not isinstance(cache, (LocMemCache, DummyCache))
+        # The backend itself: ``cache`` is a proxy, never an instance of a backend class.
+        return not isinstance(caches[DEFAULT_CACHE_ALIAS], (LocMemCache, DummyCache))
     return mode == "on"
 
 

@@ -1,6 +1,6 @@
 """Writing an event, the part that is the events app's: what the caller said, checked; the same id
 seen again; the order the event refers to. ``deliveries.fanout.emit`` puts them together with
-the deliveries, in one savepoint of the caller's transaction.
+the deliveries, in the caller's transaction (in a savepoint of it when the caller gave the id).
 """
 
 from __future__ import annotations
