@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels import routing
+from common.inserts import insert_rows
 from deliveries.engine.kick import queue_dispatch_on_commit
 from deliveries.models import Delivery, DeliveryStatus
 from events.catalogue.names import key_for
@@ -114,8 +115,8 @@ def emit_event(
 
 
 def _write_event(event: Event, *, except_channel_ids=()) -> list[Delivery]:
-    """Insert ``event``, its deliveries and its order's timeline entry; the deliveries written."""
-    event.save(force_insert=True)
+    """Insert ``event``, its deliveries and its order's timeline entry; the deliveries written (without ids)."""
+    insert_rows([event])
     deliveries = _create_deliveries(event, except_channel_ids=except_channel_ids)
     if event.order_ref:
         touch_order(event.order_ref, at=event.created_at)
@@ -145,8 +146,7 @@ def _create_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]
         for subscription_id, channel_id in routes
         if channel_id not in except_channel_ids
     ]
-    if deliveries:
-        Delivery.objects.bulk_create(deliveries)
+    insert_rows(deliveries)  # emit needs no ids back: the statement is built once, nothing is returned
     return deliveries
 
 
