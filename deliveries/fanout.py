@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels import routing
-from common.inserts import insert_rows
+from common.inserts import insert_statement, run_together
 from deliveries.engine.kick import queue_dispatch_on_commit
 from deliveries.models import Delivery, DeliveryStatus
 from events.catalogue.names import key_for
@@ -25,8 +25,8 @@ from events.exceptions import EventConflict, PayloadTooLarge
 from events.models import Event
 from events.recording import (
     EventInput,
+    order_touch_statement,
     same_or_conflict,
-    touch_order,
     touch_orders,
     validate_event_input,
 )
@@ -115,11 +115,19 @@ def emit_event(
 
 
 def _write_event(event: Event, *, except_channel_ids=()) -> list[Delivery]:
-    """Insert ``event``, its deliveries and its order's timeline entry; the deliveries written (without ids)."""
-    insert_rows([event])
-    deliveries = _create_deliveries(event, except_channel_ids=except_channel_ids)
-    if event.order_ref:
-        touch_order(event.order_ref, at=event.created_at)
+    """Insert ``event``, its deliveries and its order's timeline entry; the deliveries written (without ids).
+
+    One statement on PostgreSQL (``run_together``); the texts are built once per process.
+    """
+    deliveries = _new_deliveries(event, except_channel_ids=except_channel_ids)
+    event_insert = insert_statement([event])  # first: it sets created_at, which the order's entry takes
+    run_together(
+        [
+            event_insert,
+            insert_statement(deliveries) if deliveries else None,
+            order_touch_statement(event.order_ref, at=event.created_at) if event.order_ref else None,
+        ]
+    )
     return deliveries
 
 
@@ -136,18 +144,17 @@ def new_delivery(event: Event, subscription_id: int, channel_id: int, *, now: dt
     )
 
 
-def _create_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]:
+def _new_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]:
+    """One pending delivery per active subscription (on an active channel) matching ``event`` (not saved)."""
     if not event.type.enabled:
         return []
     routes = routing.matching({event.type_id}).get((event.type_id, event.source), ())
     now = timezone.now()
-    deliveries = [
+    return [
         new_delivery(event, subscription_id, channel_id, now=now)
         for subscription_id, channel_id in routes
         if channel_id not in except_channel_ids
     ]
-    insert_rows(deliveries)  # emit needs no ids back: the statement is built once, nothing is returned
-    return deliveries
 
 
 @dataclass

@@ -66,3 +66,19 @@ def test_several_rows_in_one_statement(django_assert_num_queries):
     with django_assert_num_queries(1):
         insert_rows(events)
     assert Event.objects.filter(pk__in=[e.pk for e in events]).count() == 3
+
+
+def test_rows_by_reads_what_in_bulk_reads():
+    # given event types with a schema (JSON), flags (booleans) and text
+    keys = ["order.completed", "contact.created", "no.such.type"]
+    # when read both ways
+    from common.reads import rows_by
+
+    fast, slow = rows_by(EventType, "key", keys), EventType.objects.in_bulk(keys)
+    # then the same instances with the same values, of the right Python types
+    assert fast.keys() == slow.keys() == {"order.completed", "contact.created"}
+    for key, event_type in slow.items():
+        got = fast[key]
+        assert all(getattr(got, f.attname) == getattr(event_type, f.attname) for f in EventType._meta.concrete_fields)
+        assert isinstance(got.enabled, bool) and got._state.adding is False
+    assert isinstance(fast["order.completed"].payload_schema, dict)
