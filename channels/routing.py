@@ -1,6 +1,6 @@
 """Where ingested events go, read once per process: event types and the subscriptions that match them.
 
-Ingest reads the same few rows on every call (the event type, its active subscriptions on active
+Ingest and ``emit`` read the same few rows on every call (the event type, its active subscriptions on active
 channels). This keeps them per process, under a version held in the shared cache (Redis): every
 change of an event type, subscription or channel bumps the version, right away and again once its
 transaction commits, so the next event of any process reads the rows again. A subscription attached
@@ -21,13 +21,14 @@ import time
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
 from channels.models import Channel, Subscription
+from common.reads import rows_by
 from events.models import EventType
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ _local: dict = {"version": None, "since": 0.0, "types": {}, "subscriptions": {}}
 def enabled() -> bool:
     mode = getattr(settings, "WEBHOOKS_ROUTING_CACHE", "auto")
     if mode == "auto":
-        return not isinstance(cache, (LocMemCache, DummyCache))
+        # The backend itself: ``cache`` is a proxy, never an instance of a backend class.
+        return not isinstance(caches[DEFAULT_CACHE_ALIAS], (LocMemCache, DummyCache))
     return mode == "on"
 
 
@@ -78,10 +80,10 @@ def event_types(keys: set[str]) -> dict[str, EventType]:
     hold on to them)."""
     store = _current()
     if store is None:
-        return EventType.objects.in_bulk(keys)
+        return rows_by(EventType, "key", keys)
     missing = {k for k in keys if k not in store["types"]}
     if missing:
-        found = EventType.objects.in_bulk(missing)
+        found = rows_by(EventType, "key", missing)
         for key in missing:
             store["types"][key] = found.get(key)  # None: no such type (until one is made: a change)
     return {k: copy.copy(store["types"][k]) for k in keys if store["types"].get(k) is not None}
@@ -94,10 +96,7 @@ def matching(type_ids: set[str]) -> dict[tuple[str, str], list[tuple[int, int]]]
     missing = set(type_ids) if store is None else {t for t in type_ids if t not in store["subscriptions"]}
     read: dict[str, list[tuple]] = {t: [] for t in missing}
     if missing:
-        rows = Subscription.objects.filter(event_type_id__in=missing, active=True, channel__active=True).values_list(
-            "pk", "channel_id", "event_type_id", "source_admin", "source_shop", "source_funnel"
-        )
-        for row in rows:
+        for row in _active_subscriptions(missing):
             read[row[2]].append(row)
         if store is not None:
             store["subscriptions"].update(read)
@@ -109,6 +108,34 @@ def matching(type_ids: set[str]) -> dict[tuple[str, str], list[tuple[int, int]]]
                 if on:
                     result.setdefault((type_id, source), []).append((pk, channel_id))
     return result
+
+
+_SUBSCRIPTIONS_SQL: dict[tuple, str] = {}
+
+
+def _active_subscriptions(type_ids: set[str]) -> list[tuple]:
+    """``Subscription.objects.filter(event_type_id__in=type_ids, active=True, channel__active=True)
+    .values_list("pk", "channel_id", "event_type_id", "source_admin", "source_shop", "source_funnel")``,
+    with the statement's text built once per process (it is read on every event when nothing is kept)."""
+    key = (connection.alias, len(type_ids))
+    sql = _SUBSCRIPTIONS_SQL.get(key)
+    if sql is None:
+        q = connection.ops.quote_name
+        sub, chan = Subscription._meta, Channel._meta
+        s = {n: f"s.{q(sub.get_field(n).column)}" for n in ("id", "channel", "event_type", "active", *_FLAGS)}
+        placeholders = ", ".join(["%s"] * len(type_ids))
+        sql = _SUBSCRIPTIONS_SQL[key] = (
+            f"SELECT {s['id']}, {s['channel']}, {s['event_type']}, {', '.join(s[f] for f in _FLAGS)} "
+            f"FROM {q(sub.db_table)} s INNER JOIN {q(chan.db_table)} c ON c.{q(chan.pk.column)} = {s['channel']} "
+            f"WHERE {s['event_type']} IN ({placeholders}) AND {s['active']} = %s AND c.{q(chan.get_field('active').column)} = %s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*sorted(type_ids), True, True])
+        # SQLite answers 0/1 for a boolean column
+        return [(pk, channel_id, type_id, *map(bool, flags)) for pk, channel_id, type_id, *flags in cursor.fetchall()]
+
+
+_FLAGS = tuple(f"source_{source}" for source in SOURCES)
 
 
 def changed() -> None:

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels import routing
-from channels.models import Subscription
+from common.inserts import insert_statement, run_together
 from deliveries.engine.kick import queue_dispatch_on_commit
 from deliveries.models import Delivery, DeliveryStatus
 from events.catalogue.names import key_for
@@ -25,11 +25,12 @@ from events.exceptions import EventConflict, PayloadTooLarge
 from events.models import Event
 from events.recording import (
     EventInput,
+    order_touch_statement,
     same_or_conflict,
-    touch_order,
     touch_orders,
     validate_event_input,
 )
+from events.validation import looks_like_type_key
 
 
 def emit(
@@ -75,6 +76,9 @@ def emit_event(
 
     ``except_channel_ids``: channels this event is never delivered to (an operational event about them).
     """
+    # The type and its subscriptions come from the routing cache (``channels.routing``): no query for
+    # either while no event type, subscription or channel changed.
+    known_types = routing.event_types({key_for(key)}) if looks_like_type_key(key) else {}
     given = validate_event_input(
         key,
         source=source,
@@ -83,6 +87,7 @@ def emit_event(
         triggered_by=triggered_by,
         event_id=event_id,
         occurred_at=occurred_at,
+        known_types=known_types,
     )
     if given.event_id is not None:
         existing = Event.objects.filter(pk=given.event_id).first()
@@ -90,24 +95,40 @@ def emit_event(
             return same_or_conflict(existing, given), False
 
     event = given.new_event()
-    try:
-        # A savepoint, so that losing a race for the same id leaves the caller's transaction usable.
-        with transaction.atomic():
-            event.save(force_insert=True)
-            deliveries = _create_deliveries(event, except_channel_ids=except_channel_ids)
-            if event.order_ref:
-                touch_order(event.order_ref, at=event.created_at)
-    except IntegrityError:
-        if given.event_id is None:
-            raise
-        existing = Event.objects.filter(pk=given.event_id).first()
-        if existing is None:
-            raise
-        return same_or_conflict(existing, given), False
+    if given.event_id is None:
+        # A new random id: no other writer can have it, so no savepoint is needed for a race.
+        deliveries = _write_event(event, except_channel_ids=except_channel_ids)
+    else:
+        try:
+            # A savepoint, so that losing a race for the same id leaves the caller's transaction usable.
+            with transaction.atomic():
+                deliveries = _write_event(event, except_channel_ids=except_channel_ids)
+        except IntegrityError:
+            existing = Event.objects.filter(pk=given.event_id).first()
+            if existing is None:
+                raise
+            return same_or_conflict(existing, given), False
 
     if deliveries:
         queue_dispatch_on_commit()
     return event, True
+
+
+def _write_event(event: Event, *, except_channel_ids=()) -> list[Delivery]:
+    """Insert ``event``, its deliveries and its order's timeline entry; the deliveries written (without ids).
+
+    One statement on PostgreSQL (``run_together``); the texts are built once per process.
+    """
+    deliveries = _new_deliveries(event, except_channel_ids=except_channel_ids)
+    event_insert = insert_statement([event])  # first: it sets created_at, which the order's entry takes
+    run_together(
+        [
+            event_insert,
+            insert_statement(deliveries) if deliveries else None,
+            order_touch_statement(event.order_ref, at=event.created_at) if event.order_ref else None,
+        ]
+    )
+    return deliveries
 
 
 def new_delivery(event: Event, subscription_id: int, channel_id: int, *, now: dt.datetime) -> Delivery:
@@ -123,26 +144,17 @@ def new_delivery(event: Event, subscription_id: int, channel_id: int, *, now: dt
     )
 
 
-def _create_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]:
+def _new_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]:
+    """One pending delivery per active subscription (on an active channel) matching ``event`` (not saved)."""
     if not event.type.enabled:
         return []
-    subscriptions = (
-        Subscription.objects.filter(
-            event_type=event.type,
-            active=True,
-            channel__active=True,
-            **{Subscription.source_field(event.source): True},
-        )
-        .exclude(channel_id__in=except_channel_ids)
-        .values_list("pk", "channel_id")
-    )
+    routes = routing.matching({event.type_id}).get((event.type_id, event.source), ())
     now = timezone.now()
-    deliveries = [
-        new_delivery(event, subscription_id, channel_id, now=now) for subscription_id, channel_id in subscriptions
+    return [
+        new_delivery(event, subscription_id, channel_id, now=now)
+        for subscription_id, channel_id in routes
+        if channel_id not in except_channel_ids
     ]
-    if deliveries:
-        Delivery.objects.bulk_create(deliveries)
-    return deliveries
 
 
 @dataclass

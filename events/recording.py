@@ -1,6 +1,6 @@
 """Writing an event, the part that is the events app's: what the caller said, checked; the same id
 seen again; the order the event refers to. ``deliveries.fanout.emit`` puts them together with
-the deliveries, in one savepoint of the caller's transaction.
+the deliveries, in the caller's transaction (in a savepoint of it when the caller gave the id).
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connections, router
 from django.utils import timezone
 
+from common.inserts import Statement
 from events.catalogue.names import key_for
 from events.exceptions import EventConflict
 from events.models import Event, EventType, Order, Source
@@ -110,6 +112,29 @@ def event_types_named(keys) -> dict[str, EventType]:
 def touch_order(ref: str, *, at: dt.datetime) -> None:
     """Record that an event about order ``ref`` happened ``at`` (the Orders view lists these)."""
     touch_orders({ref: at})
+
+
+def order_touch_statement(ref: str, *, at: dt.datetime) -> Statement:
+    """``touch_order`` as a statement to run with others (``common.inserts.run_together``): the same upsert."""
+    alias = router.db_for_write(Order)
+    connection = connections[alias]
+    key = (alias, connection.vendor)
+    sql = _ORDER_UPSERT.get(key)
+    if sql is None:
+        quote = connection.ops.quote_name
+        meta = Order._meta
+        ref_col, first_col, last_col = (
+            quote(meta.get_field(n).column) for n in ("ref", "first_event_at", "last_event_at")
+        )
+        sql = _ORDER_UPSERT[key] = (
+            f"INSERT INTO {quote(meta.db_table)} ({ref_col}, {first_col}, {last_col}) VALUES (%s, %s, %s) "
+            f"ON CONFLICT ({ref_col}) DO UPDATE SET {last_col} = EXCLUDED.{last_col}"
+        )
+    when = Order._meta.get_field("last_event_at").get_db_prep_save(at, connection)
+    return Statement(sql, [Order._meta.get_field("ref").get_db_prep_save(ref, connection), when, when], alias=alias)
+
+
+_ORDER_UPSERT: dict[tuple, str] = {}
 
 
 def touch_orders(latest: dict[str, dt.datetime]) -> None:

@@ -7,6 +7,7 @@ for the size limit. ``events.recording`` applies them all before an event is wri
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import uuid
@@ -25,6 +26,11 @@ from events.models import EventType
 MAX_PAYLOAD_DEPTH = 64
 _KEY_RE = re.compile(r"[A-Za-z0-9_.:\-]+")
 MAX_ORDER_REF_LENGTH = 100
+
+
+def looks_like_type_key(key) -> bool:
+    """Whether ``key`` could name an event type at all (a lookup of anything else is never needed)."""
+    return isinstance(key, str) and 0 < len(key) <= 100 and _KEY_RE.fullmatch(key) is not None
 
 
 def validated_event_type(key, known: dict[str, EventType] | None = None) -> EventType:
@@ -113,6 +119,16 @@ def _payload_problem(value, limit: int) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def compiled_schema(schema_json: str) -> jsonschema.Draft202012Validator:
+    """A validator for the schema ``schema_json`` (its JSON text, keys sorted), built once per process.
+
+    Keyed by the schema's text, not by the event type: an edited schema is a new key at once, and an
+    unchanged one is not compiled again on every emit.
+    """
+    return jsonschema.Draft202012Validator(json.loads(schema_json))
+
+
 def validate_payload(payload, event_type: EventType) -> None:
     if not isinstance(payload, dict):
         raise ValidationError({"payload": ["The payload must be a JSON object."]})
@@ -140,7 +156,9 @@ def validate_payload(payload, event_type: EventType) -> None:
     if len(encoded) > limit:
         raise PayloadTooLarge({"payload": [f"The payload is {len(encoded)} bytes; the limit is {limit} bytes."]})
     if event_type.payload_schema:
-        validator = jsonschema.Draft202012Validator(event_type.payload_schema)
+        validator = compiled_schema(json.dumps(event_type.payload_schema, sort_keys=True))
+        if validator.is_valid(payload):
+            return
         error = jsonschema.exceptions.best_match(validator.iter_errors(payload))
         if error is not None:
             where = "/".join(str(p) for p in error.absolute_path)

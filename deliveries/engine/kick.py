@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -16,6 +17,46 @@ KICK_WINDOW_S = 0.05
 
 _kick_lock = threading.Lock()
 _last_kick = 0.0
+_brokers: dict = {}  # (process id, queue name): the broker this process kicks through
+
+
+def kick_broker():
+    """The broker kicks go through, made once per process.
+
+    ``async_task`` alone builds a broker for every kick: with Redis a new connection pool (a new
+    TCP connection) each time; with the ORM broker (SQLite without Redis) it also closes the
+    caller's database connections first (``close_old_connections``, meant for the cluster's own
+    long-lived threads), so the request or loop that emitted opened the database again afterwards.
+    """
+    from django_q.conf import Conf
+
+    key = (os.getpid(), Conf.CLUSTER_NAME)  # the queue is named after the cluster (tests route it elsewhere)
+    broker = _brokers.get(key)
+    if broker is None:
+        from django_q.brokers import get_broker
+        from django_q.brokers.orm import ORM
+
+        broker = get_broker()
+        if type(broker) is ORM:
+            broker = _orm_without_closing()(list_key=broker.list_key)
+        _brokers.clear()  # a forked child must not use its parent's connections
+        _brokers[key] = broker
+    return broker
+
+
+def _orm_without_closing():
+    from django_q.brokers.orm import ORM
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    class KickORM(ORM):
+        """django-q2's ORM broker, minus closing the caller's connections before each enqueue."""
+
+        @staticmethod
+        def get_connection(list_key: str = None):
+            return OrmQ.objects.using(Conf.ORM)
+
+    return KickORM
 
 
 def queue_dispatch() -> None:
@@ -36,7 +77,9 @@ def queue_dispatch() -> None:
             return
         _last_kick = now
     try:
-        async_task("deliveries.tasks.dispatch", time.time(), q_options={"task_name": "dispatch"})
+        async_task(
+            "deliveries.tasks.dispatch", time.time(), q_options={"task_name": "dispatch", "broker": kick_broker()}
+        )
     except Exception:  # the broker is down: the engines find the rows by polling
         logger.exception("Could not kick an engine; the engines will find the deliveries when they next look")
 

@@ -177,3 +177,14 @@ def test_kept_routing_rows_are_read_again_after_their_maximum_age(
 
     # then the rows are read again and the new subscription is seen
     assert len(routing.matching({order_completed.pk})[(order_completed.pk, "shop")]) == 2
+
+
+def test_by_default_a_cache_other_processes_cannot_see_keeps_nothing(settings, order_completed):
+    # given the default mode and the tests' cache, local memory (what a run without REDIS_URL has)
+    settings.WEBHOOKS_ROUTING_CACHE = "auto"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # then the routing rows are not kept: another process could not be told of a change
+    assert routing.enabled() is False
+    # and with a shared cache (Redis) they are
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}}
+    assert routing.enabled() is True

@@ -12,7 +12,7 @@ from deliveries.models import Delivery, DeliveryStatus
 from events.exceptions import EventConflict, PayloadTooLarge
 from events.models import Event, Order
 from events.services import emit
-from tests.support.factories import enable, postback_channel, subscribe
+from tests.support.factories import enable, ensure_catalogue, postback_channel, subscribe
 
 pytestmark = pytest.mark.django_db
 
@@ -229,3 +229,50 @@ def test_an_anonymous_trigger_user_is_stored_as_nobody():
     event = emit("contact.created", source="shop", payload={}, triggered_by=AnonymousUser())
 
     assert event.triggered_by is None
+
+
+@pytest.fixture
+def catalogue():
+    ensure_catalogue()  # a transactional test starts from an empty database
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emit_with_the_routing_rows_kept_only_writes(catalogue, channels_for_contact_created, settings):
+    # given the routing rows kept per process (a shared cache) and one emit that read them
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from channels import routing
+
+    settings.WEBHOOKS_ROUTING_CACHE = "on"
+    try:
+        with transaction.atomic():
+            emit("contact.created", source="shop", payload={"contact": {"id": 1}}, order_ref="A-1")
+        # when another event is emitted in a transaction of its own
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            event = emit("contact.created", source="shop", payload={"contact": {"id": 2}}, order_ref="A-2")
+    finally:
+        routing.changed()
+    # then it writes the event, its two deliveries and the order, and reads nothing, with no savepoint:
+    # one statement on PostgreSQL, three on SQLite (the transaction's BEGIN and COMMIT are not counted)
+    sql = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT")]
+    assert len(sql) == (1 if connection.vendor == "postgresql" else 3)
+    assert all(s.startswith(("INSERT", "WITH")) for s in sql)
+    assert all(f'"{table}"' in " ".join(sql) for table in ("events_event", "deliveries_delivery", "events_order"))
+    assert Delivery.objects.filter(event=event).count() == 2
+    assert Order.objects.get(ref="A-2").last_event_at == Event.objects.get(pk=event.pk).created_at
+
+
+def test_emit_with_a_given_id_reads_it_first_and_writes_in_a_savepoint(
+    channels_for_contact_created, settings, django_assert_num_queries
+):
+    # given the routing cache off (no shared cache): the type and subscriptions are read each time
+    from django.db import connection
+
+    settings.WEBHOOKS_ROUTING_CACHE = "off"
+    # when an event with the caller's id is emitted
+    # then: type, id looked up, savepoint, subscriptions, event + deliveries + order (one statement on
+    # PostgreSQL, three on SQLite), release
+    with django_assert_num_queries(6 if connection.vendor == "postgresql" else 8):
+        event = emit("contact.created", source="shop", payload={}, event_id=uuid.uuid4(), order_ref="A-1")
+    assert Delivery.objects.filter(event=event).count() == 2 and Order.objects.filter(ref="A-1").exists()
