@@ -26,6 +26,28 @@ def _drain(engine: Dispatcher, timeout: float = 30) -> None:
         connection.close()
 
 
+def _drain_together(engines: list[Dispatcher], receiver, *, interval: float) -> list[int]:
+    """Run the engines at once until each is idle; the receiver's requests in flight, sampled every ``interval``."""
+    peak = []
+    watching = threading.Event()
+
+    def watch():
+        while not watching.is_set():
+            peak.append(receiver.in_flight)
+            time.sleep(interval)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    threads = [threading.Thread(target=_drain, args=(engine,)) for engine in engines]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    watching.set()
+    watcher.join()
+    return peak
+
+
 def test_events_are_sent_once_each_and_every_attempt_row_is_complete(catalogue, receiver):
     # Given 30 events for one channel
     channel = postback_channel(receiver.url("/hook"))
@@ -50,24 +72,9 @@ def test_a_channel_never_has_more_than_its_cap_in_flight_across_two_engines(cata
     receiver.reply("/slow", Reply(delay=0.2))
     for i in range(24):
         emit("contact.created", source="shop", payload={"i": i})
-    peak = []
-    watching = threading.Event()
-
-    def watch():
-        while not watching.is_set():
-            peak.append(receiver.in_flight)
-            time.sleep(0.005)
 
     # When both drain at once
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    engines = [threading.Thread(target=_drain, args=(Dispatcher(threads=16),)) for _ in range(2)]
-    for t in engines:
-        t.start()
-    for t in engines:
-        t.join(60)
-    watching.set()
-    watcher.join()
+    peak = _drain_together([Dispatcher(threads=16) for _ in range(2)], receiver, interval=0.005)
 
     # Then the endpoint never saw more than 3 at once, and got each event once
     assert max(peak) == 3
@@ -197,25 +204,10 @@ def test_rows_held_for_a_fast_channel_never_push_it_past_its_cap_across_two_engi
     receiver.reply("/fast", Reply(delay=0.01))
     for i in range(150):
         emit("contact.created", source="shop", payload={"i": i})
-    peak = []
-    watching = threading.Event()
-
-    def watch():
-        while not watching.is_set():
-            peak.append(receiver.in_flight)
-            time.sleep(0.002)
 
     # When two engines drain them at once
     engines = [Dispatcher(threads=16) for _ in range(2)]
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    threads = [threading.Thread(target=_drain, args=(engine,)) for engine in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(90)
-    watching.set()
-    watcher.join()
+    peak = _drain_together(engines, receiver, interval=0.002)
 
     # Then sends followed each other from held rows, the endpoint never saw more than 3 at once,
     # and every event went out once, with one finished attempt row for each request
