@@ -164,7 +164,8 @@ def test_no_table_on_any_admin_page_overflows_its_box(logged_in, live_server, ev
     page.set_viewport_size({"width": width, "height": 900})
     overflowing = {}
     pages = every_admin_page()
-    assert len(pages) >= 2 * 15, sorted(pages)  # every list, and a page for nearly every model
+    # every list, and a page for nearly every model (with the Redis broker the ORM task queue has no row)
+    assert len(pages) >= 2 * 15 - 1, sorted(pages)
     for name, url in pages.items():
         response = page.goto(f"{live_server.url}{url}")
         assert response.status == 200, (name, url, response.status)
