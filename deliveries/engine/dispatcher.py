@@ -2,7 +2,8 @@
 
 One control thread does all database work (claims, outcome batches, housekeeping); a
 pool of send threads does only HTTP. A claim takes no more rows than there are free
-send threads, so every claimed row starts at once and no claim waits behind slow sends.
+send threads, so no claimed row waits behind slow sends; only a fast channel's few held rows
+(``held``) wait, each for one of the engine's own sends to that channel to end.
 The loop wakes when a send ends (a thread is free again), when it is kicked (an emit
 committed), and at least every ``WEBHOOKS_ENGINE_POLL_S`` (retries that came due).
 
