@@ -57,6 +57,7 @@ MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "30"))
 DATA_DEPENDENT_FIELDS = {
     "POST /api/v1/channels/": {"url", "email_to", "format", "headers", "metadata", "secret"},  # by kind
     "PATCH /api/v1/channels/{id}/": {"url", "email_to", "format", "headers", "metadata", "kind"},  # attached types
+    "POST /api/v1/channels/{id}/test/": {"event_type"},  # a catalogue type the channel's format carries
     "POST /api/v1/channels/{id}/rotate-secret/": {"secret", "kind"},  # a secret it has; e-mail/Slack have none
     "POST /api/v1/channels/{id}/recover/": {"since", "until", "event_types", "reenable", "non_field_errors"},
     "POST /api/v1/events/": {"type", "payload", "occurred_at"},
