@@ -49,6 +49,7 @@ ERROR_BACKOFF_S = 1.0
 @dataclass
 class Stats:
     claimed: int = 0
+    claims: int = 0  # claims that took rows
     sent: int = 0
     lost_claims: int = 0
     requeued: int = 0
@@ -165,6 +166,7 @@ class Dispatcher:
             for _ in range(starts):
                 self._start(self._held.pop(channel_id))
         self.stats.claimed += len(claimed)
+        self.stats.claims += bool(claimed)
         self._idle = not claimed
         self._next_claim = now + (CLAIM_INTERVAL_S if claimed else self.poll_s)
 
@@ -205,8 +207,10 @@ class Dispatcher:
             self._unrecorded_by_channel[item.claimed.channel_id] += 1
             self._unanswered_unrecorded |= item.outcome.unanswered
             self.stats.by_error[item.outcome.error or "ok"] += 1
-            # A thread is free: claim again soon (gathering the others that end meanwhile).
-            self._next_claim = min(self._next_claim, time.monotonic() + CLAIM_INTERVAL_S)
+            if self._held.wants_rows(item.claimed.channel_id):
+                # A thread is free, or a fast channel's held rows run low: claim again soon
+                # (gathering the others that end meanwhile).
+                self._next_claim = min(self._next_claim, time.monotonic() + CLAIM_INTERVAL_S)
             self._idle = False  # only a claim made after this can say there is nothing to do
 
     def _after_send(self, item: Finished) -> None:
@@ -245,7 +249,10 @@ class Dispatcher:
         self.stats.sent += sum(1 for f in batch if not f.outcome.not_started)
         if any(f.claimed.suspect for f in batch):
             self._next_suspect_claim = 0.0  # one may be due again at once (its process died)
-        self._next_claim = min(self._next_claim, time.monotonic())  # a retry may be due at once
+        if not all(f.outcome.succeeded for f in batch):
+            # A retry (full jitter) or a row given back may be due at once. A batch of successes makes
+            # nothing due: claiming after it found nothing to take on a busy fast channel, every time.
+            self._next_claim = min(self._next_claim, time.monotonic())
         self._idle = False
 
     def _housekeeping(self, now: float) -> None:

@@ -82,6 +82,12 @@ class HeldRows:
             self._fast.pop(claimed.channel_id, None)
         return True
 
+    def wants_rows(self, channel_id: int) -> bool:
+        """After a send of the channel ended: whether a claim should follow soon. Not while a fast
+        channel has more than half its depth held (its next sends are here already; ``top_up``)."""
+        depth = self._fast.get(channel_id)
+        return depth is None or self.count[channel_id] <= depth // 2
+
     def depth(self) -> dict[int, int]:
         """How many rows each fast channel may have held (channels not listed: none)."""
         return self._fast

@@ -218,6 +218,25 @@ def test_rows_held_for_a_fast_channel_never_push_it_past_its_cap_across_two_engi
     assert Delivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 150
 
 
+def test_a_busy_fast_channel_is_topped_up_by_one_claim_every_half_depth_of_sends(catalogue, receiver, settings):
+    # Given a fast channel capped at 2, rows held 20 deep, and 200 events
+    settings.WEBHOOKS_HOLD_DEPTH = 20
+    channel = postback_channel(receiver.url("/fast"), max_in_flight=2)
+    subscribe(channel, "contact.created")
+    for i in range(200):
+        emit("contact.created", source="shop", payload={"i": i})
+
+    # When an engine with threads to spare drains them (held rows count against its threads)
+    engine = Dispatcher(threads=64)
+    _drain(engine)
+
+    # Then each went out once, nearly all from held rows, and a claim took about ten rows or more
+    # (a claim per send or two before: each ended send was followed by a claim of the one row freed)
+    assert sorted(receiver.ids().values()) == [1] * 200
+    assert engine.stats.held_starts > 150
+    assert engine.stats.claims <= 200 / 10 + 5, engine.stats
+
+
 def test_a_fast_channel_that_stops_answering_gives_its_held_rows_back_without_spending_attempts(catalogue, receiver):
     # Given a fast channel (timeout 1 s) whose endpoint stops answering after 20 requests, and 80 events
     channel = postback_channel(receiver.url("/flaky"), max_in_flight=2, timeout=1)
