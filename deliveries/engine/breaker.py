@@ -16,6 +16,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from common.reads import rows_by
 from deliveries.models import BreakerState, ChannelBreaker
 
 # Outcomes that say "nobody answered" (ErrorKind values).
@@ -23,7 +24,8 @@ UNANSWERED = frozenset({"timeout", "connection", "dns"})
 
 
 def states(channel_ids: list[int]) -> dict[int, ChannelBreaker]:
-    return {h.channel_id: h for h in ChannelBreaker.objects.filter(channel_id__in=channel_ids)}
+    # ``rows_by``: read on every claim, where compiling the ORM query cost more than running it.
+    return rows_by(ChannelBreaker, "channel", channel_ids)
 
 
 def _probe_lost_after_s() -> float:
@@ -77,11 +79,10 @@ def note_probes(channel_ids: list[int], *, now: dt.datetime) -> None:
 
 def record(results: dict[int, list[str]], *, now: dt.datetime) -> None:
     """Apply the outcomes of one batch, per channel in the order they ended (``error`` values, '' for an answer)."""
+    answered_only = [c for c, errors in results.items() if not any(e in UNANSWERED for e in errors)]
+    kept = states(answered_only) if answered_only else {}
     for channel_id, errors in results.items():
-        if (
-            not any(e in UNANSWERED for e in errors)
-            and not ChannelBreaker.objects.filter(channel_id=channel_id).exists()
-        ):
+        if channel_id in answered_only and channel_id not in kept:
             continue  # never failed: nothing to keep
         try:
             with transaction.atomic():
