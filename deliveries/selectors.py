@@ -116,8 +116,9 @@ def failed_awaiting_human(*, limit: int = 10):
 
 
 def last_failure_of(*, channel) -> Delivery | None:
+    """The latest failed delivery to ``channel`` that was not a test send (those stay out of its health)."""
     return (
-        Delivery.objects.filter(channel=channel, status=DeliveryStatus.FAILED)
+        Delivery.objects.filter(channel=channel, status=DeliveryStatus.FAILED, is_test=False)
         .select_related("event_type")
         .order_by("-id")
         .first()
@@ -354,9 +355,15 @@ def channel_activity(
 
 def recent_attempts_of(*, channel, limit: int = 10) -> list[Attempt]:
     """``channel``'s latest attempts, newest first, each with its delivery and event type: the latest
-    deliveries from the ``(channel, -id)`` index, then their attempts (two queries)."""
+    deliveries from the ``(channel, -id)`` index, then their attempts (two queries).
+
+    Test sends are left out (``recent_tests_of`` lists them): they are few, so skipping them while
+    walking the index costs nothing."""
     deliveries = {
-        d.pk: d for d in Delivery.objects.filter(channel=channel).select_related("event_type").order_by("-id")[:limit]
+        d.pk: d
+        for d in Delivery.objects.filter(channel=channel, is_test=False)
+        .select_related("event_type")
+        .order_by("-id")[:limit]
     }
     attempts = list(Attempt.objects.filter(delivery_id__in=list(deliveries)).order_by("-started_at", "-id")[:limit])
     for attempt in attempts:

@@ -234,3 +234,26 @@ def test_a_channel_without_deliveries_can_be_deleted(admin_client, email_channel
     url = reverse("admin:channels_channel_delete", args=[email_channel.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
     assert not Channel.objects.filter(pk=email_channel.pk).exists()
+
+
+def test_recent_attempts_leave_test_sends_out_and_list_them_under_test_send(
+    admin_client, make_delivery, postback_channel
+):
+    # given a real delivery and a (newer) failed test send to the channel
+    real = make_delivery(channel=postback_channel, status=DeliveryStatus.SUCCEEDED, response_status=200)
+    test = make_delivery(channel=postback_channel, key="test", status=DeliveryStatus.FAILED, is_test=True)
+
+    html = admin_client.get(change_url(postback_channel)).content.decode()
+
+    # then "Recent attempts" lists the real one only, the test send is in the Test send panel,
+    # and the failed test send is not the channel's "last failure"
+    recent = html[html.index('id="recent-attempts"') :]
+    test_panel = html[html.index('id="test-send"') : html.index('id="channel-charts"')]
+    delivery_url = reverse("admin:deliveries_delivery_change", args=[test.pk])
+    assert reverse("admin:deliveries_delivery_change", args=[real.pk]) in recent
+    assert delivery_url not in recent
+    assert 'id="recent-tests"' in test_panel
+    assert delivery_url not in html[: html.index('id="test-send"')]
+    # and the State panel has no second "Send test event" button beside the Test send panel
+    assert 'id="send-test-link"' not in html
+    assert html.count('value="Send test event"') == 1
