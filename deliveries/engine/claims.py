@@ -183,6 +183,7 @@ class Claimer:
         rows = list(
             Delivery.objects.filter(claim_token=token, status=DeliveryStatus.SENDING)
             .select_related("event", "event_type", "subscription")
+            .only(*PREPARED_COLUMNS)
             # The order they start in: rows held back for a fast channel start after the others.
             .order_by("next_attempt_at", "pk")
         )
@@ -212,6 +213,30 @@ class Claimer:
             )
             for delivery, attempt in zip(sendable, attempts, strict=True)
         ]
+
+
+# What a claim reads of a delivery and its relations (``refusal_before_send``, ``new_attempt``,
+# ``build_job``, ``Claimed``): every other column left unread (on SQLite each datetime column
+# is parsed in Python, and a claim read about 30 columns a row it never used).
+PREPARED_COLUMNS = (
+    "id",
+    "channel_id",
+    "pending_trigger",
+    "requested_by_id",
+    "attempt_count",
+    "automatic_attempts",
+    "lease_expiries",
+    "event__id",
+    "event__payload",
+    "event__occurred_at",
+    "event__source",
+    "event__triggered_by_id",
+    "event_type__key",
+    "event_type__name",
+    "event_type__enabled",
+    "subscription__id",
+    "subscription__active",
+)
 
 
 def _attach_channels_and_users(rows: list[Delivery]) -> None:

@@ -6,9 +6,10 @@ import time
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from deliveries.engine.claims import due_channels
+from deliveries.engine.claims import Claimer, due_channels
 from deliveries.engine.dispatcher import Dispatcher
 from deliveries.engine.leases import requeue_expired_leases
 from deliveries.models import Attempt, BreakerState, ChannelBreaker, Delivery, DeliveryStatus
@@ -195,6 +196,32 @@ def test_a_channel_resting_behind_its_breaker_is_not_a_claim_candidate(catalogue
     # ... and, the breaker closed again, the walk starts after the cursor and wraps round
     ChannelBreaker.objects.filter(channel=cooling).delete()
     assert due_channels(after=healthy.pk, now=now + dt.timedelta(seconds=31), limit=16) == [cooling.pk, healthy.pk]
+
+
+def test_a_claim_runs_as_many_statements_for_ten_rows_as_for_one(catalogue, receiver, django_user_model):
+    # Given a channel (cap 20) with 12 events, the first and the sixth triggered by a user
+    channel = postback_channel(receiver.url("/hook"), max_in_flight=20)
+    subscribe(channel, "contact.created")
+    user = django_user_model.objects.create_user("staff")
+    for i in range(12):
+        by_user = {"source": "admin", "triggered_by": user} if i in (0, 5) else {"source": "shop"}
+        emit("contact.created", payload={"i": i}, **by_user)
+
+    # When one row is claimed, then ten
+    claimer = Claimer()
+    with CaptureQueriesContext(connection) as one:
+        first = claimer.claim(slots=1)
+    with CaptureQueriesContext(connection) as ten:
+        rest = claimer.claim(slots=10)
+
+    # Then both claims ran the same statements: nothing the jobs need is read row by row
+    # (a column the claim leaves unread, if used, would be loaded once per row)
+    assert (len(first), len(rest)) == (1, 10)
+    assert len(ten.captured_queries) == len(one.captured_queries), [q["sql"][:80] for q in ten.captured_queries]
+    jobs = [c.job for c in first + rest]
+    assert {job.trigger_user for job in jobs} == {"staff", None}
+    assert sorted(job.payload["i"] for job in jobs) == list(range(11))
+    assert {job.source for job in jobs} == {"admin", "shop"}
 
 
 def test_rows_held_for_a_fast_channel_never_push_it_past_its_cap_across_two_engines(catalogue, receiver):
