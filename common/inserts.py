@@ -15,10 +15,27 @@ nothing); elsewhere one after the other (SQLite has no round trip to save).
 from __future__ import annotations
 
 from django.db import connections, router
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.models.expressions import DatabaseDefault
+from django.db.models.fields import NOT_PROVIDED as models_NOT_PROVIDED
 
 _texts: dict[tuple, tuple[str, list]] = {}
+_NOT_CONSTANT = object()
+_CONSTANT_TYPES = (type(None), bool, int, str)
+
+
+def _constant_default(field: Field, connection):
+    """(the field's default, its prepared value) when a value equal to the default can be prepared once per
+    process, else ``_NOT_CONSTANT``: a Django field of its own (no custom preparation, such as an encrypted
+    one), without ``pre_save`` of its own (``auto_now``), whose default is a fixed None, bool, int or str (the same type is required of the value at use)."""
+    if type(field).__module__.split(".")[0] != "django" or type(field).pre_save is not Field.pre_save:
+        return _NOT_CONSTANT
+    if (field.has_default() and callable(field.default)) or field.db_default is not models_NOT_PROVIDED:
+        return _NOT_CONSTANT
+    raw = field.get_default()
+    if not isinstance(raw, _CONSTANT_TYPES):  # str and int subclasses too: choices members (TextChoices)
+        return _NOT_CONSTANT
+    return raw, field.get_db_prep_save(raw, connection)
 
 
 class Statement:
@@ -37,7 +54,8 @@ def _text(model: type[Model], alias: str, rows: int) -> tuple[str, list]:
         columns = ", ".join(quote(f.column) for f in fields)
         one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
         sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([one_row] * rows)}"
-        found = _texts[key] = (sql, fields)
+        connection = connections[alias]
+        found = _texts[key] = (sql, [(f, _constant_default(f, connection)) for f in fields])
     return found
 
 
@@ -49,7 +67,13 @@ def insert_statement(objs: list[Model]) -> Statement:
     sql, fields = _text(model, alias, len(objs))
     params = []
     for obj in objs:
-        for field in fields:
+        for field, constant in fields:
+            if constant is not _NOT_CONSTANT:
+                value = getattr(obj, field.attname)
+                # The default itself (same type and value: 0 is not False): prepared once, above.
+                if type(value) is type(constant[0]) and value == constant[0]:
+                    params.append(constant[1])
+                    continue
             value = field.pre_save(obj, add=True)
             if isinstance(value, DatabaseDefault):
                 raise ValueError(f"insert_statement cannot write {model.__name__}.{field.name} (a database default)")

@@ -32,7 +32,11 @@ def _drop(app_label: str, model_name: str, field_names: list[str]):
         for name in field_names:
             field = model._meta.get_field(name)
             schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
-            like = schema_editor._create_like_index_sql(model, field) if hasattr(schema_editor, "_create_like_index_sql") else None
+            like = (
+                schema_editor._create_like_index_sql(model, field)
+                if hasattr(schema_editor, "_create_like_index_sql")
+                else None
+            )
             if like is not None:
                 schema_editor.execute(like)
 

@@ -160,7 +160,13 @@ def _quick_check(schema):
     """
     if schema is True or schema == {}:
         return lambda value: True
-    if not isinstance(schema, dict) or not set(schema) <= {"type", "properties", "required", "items", *_QUICK_ANNOTATIONS}:
+    if not isinstance(schema, dict) or not set(schema) <= {
+        "type",
+        "properties",
+        "required",
+        "items",
+        *_QUICK_ANNOTATIONS,
+    }:
         return None
     checks = []
     if "type" in schema:

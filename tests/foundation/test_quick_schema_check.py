@@ -29,8 +29,12 @@ ORDER_SCHEMA = {
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.sampled_from(["order", "id", "total", "flag", "none", "items", "sku", "x"]), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["order", "id", "total", "flag", "none", "items", "sku", "x"]), children, max_size=4
+        )
+    ),
     max_leaves=12,
 )
 
