@@ -326,3 +326,17 @@ def test_an_emit_looks_at_the_routing_version_once(channels_for_contact_created,
     finally:
         routing.changed()
     assert seen == ["cache"]
+
+
+def test_an_event_type_with_deliveries_cannot_be_deleted(channels_for_contact_created):
+    # the deliveries' event_type has no constraint in the database (it is the event's own type): Django's
+    # PROTECT, and the event's own foreign key, still keep the type
+    from django.db.models import ProtectedError
+
+    from events.models import EventType
+
+    emit("contact.created", source="shop", payload={})
+
+    with pytest.raises(ProtectedError):
+        EventType.objects.get(pk="contact.created").delete()
+    assert {d.event_type_id for d in Delivery.objects.all()} == {Event.objects.get().type_id} == {"contact.created"}
