@@ -51,3 +51,27 @@ def drop_field_indexes(app_label: str, model_name: str, fields: dict[str, models
         ],
         database_operations=[_drop(app_label, model_name, list(fields))],
     )
+
+
+def drop_like_index(app_label: str, model_name: str, field_name: str):
+    """Drop PostgreSQL's ``varchar_pattern_ops`` twin of a text column's index (it serves only ``LIKE 'x%'``
+    on the column itself; ``istartswith`` compares ``UPPER(column)`` and cannot use it). Nothing elsewhere;
+    the migration state does not record these indexes, so it does not change."""
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = apps.get_model(app_label, model_name)
+        column = model._meta.get_field(field_name).column
+        like = schema_editor._create_index_name(model._meta.db_table, [column], suffix="_like")
+        schema_editor.execute(schema_editor._delete_index_sql(model, like))
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = apps.get_model(app_label, model_name)
+        like = schema_editor._create_like_index_sql(model, model._meta.get_field(field_name))
+        if like is not None:
+            schema_editor.execute(like)
+
+    return migrations.RunPython(forwards, backwards)
