@@ -170,7 +170,7 @@ def sqlite_copy(template: Path, name: str) -> str:
 
 
 def remove_sqlite(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", "-routing"):  # -routing: the routing version file (channels.routing)
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 

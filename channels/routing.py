@@ -7,8 +7,11 @@ transaction commits, so the next event of any process reads the rows again. A su
 in the admin applies to the next event, whichever process takes it.
 
 A cache that other processes cannot see (``LocMemCache``, ``DummyCache``: no ``REDIS_URL``) could
-not tell them about a change, so then nothing is kept and every call reads the database, as before.
-``WEBHOOKS_ROUTING_CACHE``: ``auto`` (the default: kept when the cache is shared), ``on``, ``off``.
+not tell them about a change. On SQLite, whose processes all share one machine, the version is then
+kept in a file beside the database (``WEBHOOKS_ROUTING_VERSION_FILE``, replaced atomically on each
+change); otherwise nothing is kept and every call reads the database, as before.
+``WEBHOOKS_ROUTING_CACHE``: ``auto`` (the default: kept when the cache is shared or there is a
+version file), ``on``, ``off``. An ``emit`` looks at the version once (``snapshot``).
 Whatever the version says, rows are kept at most ``MAX_AGE_S``, so a change announced while the
 cache was unreachable reaches every process soon; with the cache down, every call reads the database.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import time
 import uuid
 
@@ -42,27 +46,60 @@ MAX_AGE_S = 10.0
 _local: dict = {"version": None, "since": 0.0, "types": {}, "subscriptions": {}}
 
 
-def enabled() -> bool:
+def _version_source() -> str | None:
+    """Where the version is kept: ``"cache"``, ``"file"``, or None (nothing is kept)."""
     mode = getattr(settings, "WEBHOOKS_ROUTING_CACHE", "auto")
-    if mode == "auto":
-        # The backend itself: ``cache`` is a proxy, never an instance of a backend class.
-        return not isinstance(caches[DEFAULT_CACHE_ALIAS], (LocMemCache, DummyCache))
-    return mode == "on"
+    if mode == "off":
+        return None
+    # The backend itself: ``cache`` is a proxy, never an instance of a backend class.
+    if not isinstance(caches[DEFAULT_CACHE_ALIAS], (LocMemCache, DummyCache)):
+        return "cache"
+    if getattr(settings, "WEBHOOKS_ROUTING_VERSION_FILE", ""):
+        return "file"
+    return "cache" if mode == "on" else None
+
+
+def enabled() -> bool:
+    return _version_source() is not None
+
+
+def _read_version(source: str) -> str | None:
+    if source == "file":
+        path = settings.WEBHOOKS_ROUTING_VERSION_FILE
+        try:
+            with open(path, encoding="ascii") as f:
+                version = f.read()
+        except FileNotFoundError:  # never set: start a version (a concurrent start costs one more read)
+            _write_version_file(path)
+            with open(path, encoding="ascii") as f:
+                version = f.read()
+        return version or None
+    version = cache.get(VERSION_KEY)
+    if version is None:  # never set, or evicted: start a version (the first writer wins)
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _write_version_file(path: str) -> None:
+    """A new version in ``path``, atomically: a reader sees the old text or the new, never part of one."""
+    temporary = f"{path}.{os.getpid()}.{uuid.uuid4().hex}.tmp"
+    with open(temporary, "w", encoding="ascii") as f:
+        f.write(uuid.uuid4().hex)
+    os.replace(temporary, path)
 
 
 def _current() -> dict | None:
     """This process's store for the current version (emptied when the version moved); None: keep nothing."""
-    if not enabled():
+    source = _version_source()
+    if source is None:
         return None
     if connection.in_atomic_block and any(entry[1] is _bump for entry in connection.run_on_commit):
         # This transaction changed routing rows: what it reads may yet be rolled back. Keep nothing.
         return None
     try:
-        version = cache.get(VERSION_KEY)
-        if version is None:  # never set, or evicted: start a version (the first writer wins)
-            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-            version = cache.get(VERSION_KEY)
-    except Exception:  # the shared cache is unreachable: read the database, as without it
+        version = _read_version(source)
+    except Exception:  # the shared cache (or the version file) is unreachable: read the database, as without it
         logger.warning("Routing cache unreachable; reading event types and subscriptions from the database")
         return None
     if version is None:
@@ -75,10 +112,36 @@ def _current() -> dict | None:
     return _local
 
 
+class Snapshot:
+    """``event_types`` and ``matching`` under one look at the version (one cache read for an ``emit``)."""
+
+    def __init__(self):
+        self.store = _current()
+
+    def event_types(self, keys: set[str]) -> dict[str, EventType]:
+        return _event_types(self.store, keys)
+
+    def matching(self, type_ids: set[str]) -> dict[tuple[str, str], list[tuple[int, int]]]:
+        return _matching(self.store, type_ids)
+
+
+def snapshot() -> Snapshot:
+    return Snapshot()
+
+
 def event_types(keys: set[str]) -> dict[str, EventType]:
     """``EventType.objects.in_bulk(keys)``; from this process's store when it has them (copies: callers may
     hold on to them)."""
-    store = _current()
+    return _event_types(_current(), keys)
+
+
+def matching(type_ids: set[str]) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """The active subscriptions on active channels of ``type_ids``: (subscription id, channel id) by
+    (event type id, source)."""
+    return _matching(_current(), type_ids)
+
+
+def _event_types(store: dict | None, keys: set[str]) -> dict[str, EventType]:
     if store is None:
         return rows_by(EventType, "key", keys)
     missing = {k for k in keys if k not in store["types"]}
@@ -89,10 +152,7 @@ def event_types(keys: set[str]) -> dict[str, EventType]:
     return {k: copy.copy(store["types"][k]) for k in keys if store["types"].get(k) is not None}
 
 
-def matching(type_ids: set[str]) -> dict[tuple[str, str], list[tuple[int, int]]]:
-    """The active subscriptions on active channels of ``type_ids``: (subscription id, channel id) by
-    (event type id, source)."""
-    store = _current()
+def _matching(store: dict | None, type_ids: set[str]) -> dict[tuple[str, str], list[tuple[int, int]]]:
     missing = set(type_ids) if store is None else {t for t in type_ids if t not in store["subscriptions"]}
     read: dict[str, list[tuple]] = {t: [] for t in missing}
     if missing:
@@ -151,7 +211,10 @@ def changed() -> None:
 
 def _bump() -> None:
     try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        if _version_source() == "file":
+            _write_version_file(settings.WEBHOOKS_ROUTING_VERSION_FILE)
+        else:
+            cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
     except Exception:  # unreachable: other processes read the rows again within MAX_AGE_S
         logger.warning("Could not tell other processes that routing changed (cache unreachable)")
     _local.update(version=None, types={}, subscriptions={})  # this process reads them again at once

@@ -78,7 +78,8 @@ def emit_event(
     """
     # The type and its subscriptions come from the routing cache (``channels.routing``): no query for
     # either while no event type, subscription or channel changed.
-    known_types = routing.event_types({key_for(key)}) if looks_like_type_key(key) else {}
+    view = routing.snapshot()  # one look at the routing version for the type and its subscriptions
+    known_types = view.event_types({key_for(key)}) if looks_like_type_key(key) else {}
     given = validate_event_input(
         key,
         source=source,
@@ -97,12 +98,12 @@ def emit_event(
     event = given.new_event()
     if given.event_id is None:
         # A new random id: no other writer can have it, so no savepoint is needed for a race.
-        deliveries = _write_event(event, except_channel_ids=except_channel_ids)
+        deliveries = _write_event(event, view, except_channel_ids=except_channel_ids)
     else:
         try:
             # A savepoint, so that losing a race for the same id leaves the caller's transaction usable.
             with transaction.atomic():
-                deliveries = _write_event(event, except_channel_ids=except_channel_ids)
+                deliveries = _write_event(event, view, except_channel_ids=except_channel_ids)
         except IntegrityError:
             existing = Event.objects.filter(pk=given.event_id).first()
             if existing is None:
@@ -114,12 +115,12 @@ def emit_event(
     return event, True
 
 
-def _write_event(event: Event, *, except_channel_ids=()) -> list[Delivery]:
+def _write_event(event: Event, view: routing.Snapshot, *, except_channel_ids=()) -> list[Delivery]:
     """Insert ``event``, its deliveries and its order's timeline entry; the deliveries written (without ids).
 
     One statement on PostgreSQL (``run_together``); the texts are built once per process.
     """
-    deliveries = _new_deliveries(event, except_channel_ids=except_channel_ids)
+    deliveries = _new_deliveries(event, view, except_channel_ids=except_channel_ids)
     event_insert = insert_statement([event])  # first: it sets created_at, which the order's entry takes
     run_together(
         [
@@ -144,11 +145,11 @@ def new_delivery(event: Event, subscription_id: int, channel_id: int, *, now: dt
     )
 
 
-def _new_deliveries(event: Event, *, except_channel_ids=()) -> list[Delivery]:
+def _new_deliveries(event: Event, view: routing.Snapshot, *, except_channel_ids=()) -> list[Delivery]:
     """One pending delivery per active subscription (on an active channel) matching ``event`` (not saved)."""
     if not event.type.enabled:
         return []
-    routes = routing.matching({event.type_id}).get((event.type_id, event.source), ())
+    routes = view.matching({event.type_id}).get((event.type_id, event.source), ())
     now = timezone.now()
     return [
         new_delivery(event, subscription_id, channel_id, now=now)

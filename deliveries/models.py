@@ -46,12 +46,27 @@ class Delivery(models.Model):
         on_delete=models.SET_NULL,
         related_name="deliveries",
     )
+    # No index of its own: the composite indexes below that start with channel_id serve every lookup
+    # (and the cascade), and each index is written on every emit.
     channel = models.ForeignKey(
-        "channels.Channel", verbose_name=_("channel"), on_delete=models.CASCADE, related_name="deliveries"
+        "channels.Channel",
+        verbose_name=_("channel"),
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     # Copied from the event so the log can be filtered without a join.
+    # No index of its own (nor PostgreSQL's ``_like`` one): delivery_event_type_idx starts with it.
+    # No constraint in the database either: every writer copies the event's own type (``event.type_id``,
+    # itself a checked foreign key, and the event one of this row's), so the type exists; the check cost
+    # two lookups (and a row lock on the type, which every emitter shares) per emit. PROTECT is Django's.
     event_type = models.ForeignKey(
-        "events.EventType", verbose_name=_("event type"), on_delete=models.PROTECT, related_name="+"
+        "events.EventType",
+        verbose_name=_("event type"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     source = models.CharField(verbose_name=_("source"), max_length=10)
     status = models.CharField(
@@ -76,6 +91,7 @@ class Delivery(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # almost always null: a partial index (below) instead
     )
     last_error = models.CharField(verbose_name=_("last error"), max_length=20, choices=ErrorKind.choices, blank=True)
     last_response_status = models.PositiveSmallIntegerField(verbose_name=_("last HTTP status"), null=True, blank=True)
@@ -97,6 +113,7 @@ class Delivery(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # almost always null: a partial index (below) instead
     )
     # A test send from the channel page or the API (any event type): kept out of success rates, the log's
     # default view, order timelines, alerting and auto-disable; never retried or resent.
@@ -115,6 +132,14 @@ class Delivery(models.Model):
             models.CheckConstraint(condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"),
         ]
         indexes = [
+            # Who asked for a manual retry / which recover job resent it: set on few rows, looked up when
+            # that user or job is deleted (SET_NULL). Partial, so a new delivery (null) writes neither.
+            models.Index(
+                fields=["requested_by"], name="delivery_requested_by_idx", condition=Q(requested_by__isnull=False)
+            ),
+            models.Index(
+                fields=["recovered_by"], name="delivery_recovered_by_idx", condition=Q(recovered_by__isnull=False)
+            ),
             # The dispatcher and the sweeper: due pending rows, expired leases.
             models.Index(
                 fields=["next_attempt_at"],

@@ -119,6 +119,90 @@ def _payload_problem(value, limit: int) -> str | None:
     return None
 
 
+# Validators by the schema object they were built for (the routing cache hands out the same dict
+# on every emit while nothing changed): no JSON text to build per emit. The schema is kept with its
+# validators, so its id cannot be reused by another object while the entry exists.
+_by_schema: dict[int, tuple] = {}
+
+
+def _validators_for(schema: dict):
+    """(the jsonschema validator, a quick check or None) for ``schema``."""
+    entry = _by_schema.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        if len(_by_schema) > 256:
+            _by_schema.clear()
+        text = json.dumps(schema, sort_keys=True)
+        entry = _by_schema[id(schema)] = (schema, compiled_schema(text), _quick_check(json.loads(text)))
+    return entry[1], entry[2]
+
+
+# The keywords ``_quick_check`` understands; a schema using any other gets no quick check.
+_QUICK_ANNOTATIONS = frozenset({"title", "description", "examples", "$comment", "default", "deprecated"})
+_QUICK_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "null": lambda v: v is None,
+    "boolean": lambda v: isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    # A float with an integral value is an integer to JSON Schema; the quick check says "not sure" (False).
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+}
+
+
+def _quick_check(schema):
+    """A plain-Python predicate for a schema made of ``type``, ``properties``, ``required`` and ``items``
+    (a schema) only, or None for any other schema.
+
+    True means valid (what jsonschema would say); False means "not sure": the caller asks jsonschema,
+    which decides and words the error. Draft 2020-12's ``jsonschema`` costs about 0.2 ms for an
+    order payload; this, a few microseconds.
+    """
+    if schema is True or schema == {}:
+        return lambda value: True
+    if not isinstance(schema, dict) or not set(schema) <= {
+        "type",
+        "properties",
+        "required",
+        "items",
+        *_QUICK_ANNOTATIONS,
+    }:
+        return None
+    checks = []
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not names or not all(isinstance(n, str) and n in _QUICK_TYPES for n in names):
+            return None
+        tests = [_QUICK_TYPES[n] for n in names]
+        checks.append(lambda value: any(test(value) for test in tests))
+    if "required" in schema:
+        required = schema["required"]
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            return None
+        checks.append(lambda value: not isinstance(value, dict) or all(r in value for r in required))
+    if "properties" in schema:
+        if not isinstance(schema["properties"], dict):
+            return None
+        properties = {}
+        for name, sub in schema["properties"].items():
+            properties[name] = _quick_check(sub)
+            if properties[name] is None:
+                return None
+
+        def check_properties(value):
+            if not isinstance(value, dict):
+                return True
+            return all(name not in value or check(value[name]) for name, check in properties.items())
+
+        checks.append(check_properties)
+    if "items" in schema:
+        item_check = _quick_check(schema["items"])
+        if item_check is None:
+            return None
+        checks.append(lambda value: not isinstance(value, list) or all(item_check(item) for item in value))
+    return lambda value: all(check(value) for check in checks)
+
+
 @functools.lru_cache(maxsize=256)
 def compiled_schema(schema_json: str) -> jsonschema.Draft202012Validator:
     """A validator for the schema ``schema_json`` (its JSON text, keys sorted), built once per process.
@@ -156,8 +240,8 @@ def validate_payload(payload, event_type: EventType) -> None:
     if len(encoded) > limit:
         raise PayloadTooLarge({"payload": [f"The payload is {len(encoded)} bytes; the limit is {limit} bytes."]})
     if event_type.payload_schema:
-        validator = compiled_schema(json.dumps(event_type.payload_schema, sort_keys=True))
-        if validator.is_valid(payload):
+        validator, quick = _validators_for(event_type.payload_schema)
+        if (quick is not None and quick(payload)) or validator.is_valid(payload):
             return
         error = jsonschema.exceptions.best_match(validator.iter_errors(payload))
         if error is not None:

@@ -244,8 +244,15 @@ WEBHOOKS_RETRY_DELAYS = [int(s) for s in env.list("WEBHOOKS_RETRY_DELAYS", defau
 WEBHOOKS_TIMEOUT_S = env.int("WEBHOOKS_TIMEOUT_S", default=30)
 WEBHOOKS_MAX_PAYLOAD_BYTES = env.int("WEBHOOKS_MAX_PAYLOAD_BYTES", default=262144)
 # Event types and subscriptions kept per process for ingest, under a version in the shared cache
-# (channels/routing.py): auto keeps them when the cache is shared (Redis), on, off.
+# (channels/routing.py): auto keeps them when the cache is shared (Redis) or there is a version file, on, off.
 WEBHOOKS_ROUTING_CACHE = env.str("WEBHOOKS_ROUTING_CACHE", default="auto")
+# Without a shared cache, processes on one SQLite database keep the routing version in a file beside
+# it (they share the machine and its file system); empty: none (PostgreSQL without Redis reads every time).
+_sqlite_name = str(DATABASES["default"]["NAME"]) if DATABASES["default"]["ENGINE"].endswith("sqlite3") else ""
+WEBHOOKS_ROUTING_VERSION_FILE = env.str(
+    "WEBHOOKS_ROUTING_VERSION_FILE",
+    default=f"{_sqlite_name}-routing" if _sqlite_name and "memory" not in _sqlite_name else "",
+)
 WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", default=30)
 # The built-in demo receiver (/demo/) is mounted only under DEBUG or with WEBHOOKS_DEMO=true.
 WEBHOOKS_DEMO = env.bool("WEBHOOKS_DEMO", default=False)

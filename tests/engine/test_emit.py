@@ -276,3 +276,67 @@ def test_emit_with_a_given_id_reads_it_first_and_writes_in_a_savepoint(
     with django_assert_num_queries(6 if connection.vendor == "postgresql" else 8):
         event = emit("contact.created", source="shop", payload={}, event_id=uuid.uuid4(), order_ref="A-1")
     assert Delivery.objects.filter(event=event).count() == 2 and Order.objects.filter(ref="A-1").exists()
+
+
+def test_on_sqlite_without_a_shared_cache_the_routing_version_is_kept_in_a_file(
+    channels_for_contact_created, settings, tmp_path
+):
+    # given no shared cache (the tests' local memory) and a routing version file, the production default on SQLite
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from channels import routing
+
+    settings.WEBHOOKS_ROUTING_CACHE = "auto"
+    settings.WEBHOOKS_ROUTING_VERSION_FILE = str(tmp_path / "db.sqlite3-routing")
+    assert routing.enabled() is True
+    try:
+        with transaction.atomic():
+            emit("contact.created", source="shop", payload={})
+        # when another event is emitted: the type and subscriptions are not read again
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            emit("contact.created", source="shop", payload={})
+        assert not [q for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+        # and when another process announces a change (it replaces the file), the next emit reads them again
+        version = (tmp_path / "db.sqlite3-routing").read_text()
+        routing._write_version_file(settings.WEBHOOKS_ROUTING_VERSION_FILE)
+        assert (tmp_path / "db.sqlite3-routing").read_text() != version
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            event = emit("contact.created", source="shop", payload={})
+        assert len([q for q in queries.captured_queries if q["sql"].startswith("SELECT")]) == 2
+        assert Delivery.objects.filter(event=event).count() == 2
+        # and a change made here (a channel switched off) applies to the next emit at once
+        shop_only, _ = channels_for_contact_created
+        shop_only.active = False
+        shop_only.save()
+        assert Delivery.objects.filter(event=emit("contact.created", source="shop", payload={})).count() == 1
+    finally:
+        routing.changed()
+
+
+def test_an_emit_looks_at_the_routing_version_once(channels_for_contact_created, settings, monkeypatch):
+    from channels import routing
+
+    settings.WEBHOOKS_ROUTING_CACHE = "on"
+    seen = []
+    real = routing._read_version
+    monkeypatch.setattr(routing, "_read_version", lambda source: seen.append(source) or real(source))
+    try:
+        emit("contact.created", source="shop", payload={})
+    finally:
+        routing.changed()
+    assert seen == ["cache"]
+
+
+def test_an_event_type_with_deliveries_cannot_be_deleted(channels_for_contact_created):
+    # the deliveries' event_type has no constraint in the database (it is the event's own type): Django's
+    # PROTECT, and the event's own foreign key, still keep the type
+    from django.db.models import ProtectedError
+
+    from events.models import EventType
+
+    emit("contact.created", source="shop", payload={})
+
+    with pytest.raises(ProtectedError):
+        EventType.objects.get(pk="contact.created").delete()
+    assert {d.event_type_id for d in Delivery.objects.all()} == {Event.objects.get().type_id} == {"contact.created"}

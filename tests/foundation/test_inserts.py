@@ -82,3 +82,31 @@ def test_rows_by_reads_what_in_bulk_reads():
         assert all(getattr(got, f.attname) == getattr(event_type, f.attname) for f in EventType._meta.concrete_fields)
         assert isinstance(got.enabled, bool) and got._state.adding is False
     assert isinstance(fast["order.completed"].payload_schema, dict)
+
+
+def test_columns_at_their_default_are_literals_and_other_values_are_stored_as_given():
+    from common.inserts import insert_statement
+    from deliveries.models import DeliveryStatus
+
+    channel = postback_channel("http://127.0.0.1:9/hook")
+    subscription = subscribe(channel, "order.completed")
+    event = make_event()
+    insert_rows([event])
+    now = timezone.now()
+    # given one delivery at the defaults and one whose defaulted columns all hold other values
+    plain = new_delivery(event, subscription.pk, channel.pk, now=now)
+    other = new_delivery(event, subscription.pk, channel.pk, now=now)
+    other.status, other.attempt_count, other.is_test = DeliveryStatus.FAILED, 3, True
+    other.failure_reason, other.last_response_status, other.lease_expiries = "it's 100% down", 503, 2
+    statement = insert_statement([plain, other])
+    # then the defaults are in the text (fewer parameters), the other values are parameters
+    assert "'pending'" in statement.sql and "it's" not in statement.sql
+    assert len(statement.params) < 2 * 23 - 10
+    insert_rows([plain, other])
+    rows = {d.status: d for d in Delivery.objects.filter(event=event.pk)}
+    assert (
+        rows["pending"].attempt_count == 0 and rows["pending"].is_test is False and rows["pending"].failure_reason == ""
+    )
+    failed = rows["failed"]
+    assert (failed.attempt_count, failed.is_test, failed.failure_reason) == (3, True, "it's 100% down")
+    assert (failed.last_response_status, failed.lease_expiries) == (503, 2)
