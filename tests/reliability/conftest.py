@@ -75,8 +75,14 @@ def status_counts() -> dict:
     return query(lambda: dict(Delivery.objects.values_list("status").annotate(n=Count("id")).order_by()))
 
 
-def emit_many(n: int, *, key: str = "contact.created", per_transaction: int = 100, source: str = "shop") -> list[str]:
-    """Emit ``n`` events in transactions of ``per_transaction``; each commit kicks the dispatcher."""
+def emit_many(
+    n: int, *, key: str = "contact.created", per_transaction: int = 100, source: str = "shop", pause_s: float = 0.0
+) -> list[str]:
+    """Emit ``n`` events in transactions of ``per_transaction``; each commit kicks the dispatcher.
+
+    ``pause_s`` between transactions: kicks closer together than the kick window are coalesced
+    into one job, so a test that needs many jobs (for several clusters to share) spaces them.
+    """
     from events.services import emit
 
     ids = []
@@ -84,6 +90,8 @@ def emit_many(n: int, *, key: str = "contact.created", per_transaction: int = 10
         with transaction.atomic():
             for i in range(start, min(n, start + per_transaction)):
                 ids.append(str(emit(key, source=source, payload={"contact": {"id": f"C-{i}"}, "n": i}).pk))
+        if pause_s:
+            time.sleep(pause_s)
     return ids
 
 
